@@ -1,0 +1,14 @@
+export { AudioProbeError } from "./audio-probe-error.ts";
+export { AUDIO_CONTENT_TYPES, AUDIO_MAGIC_BYTES, detectAudioFormat, type AudioFormat } from "./detect-format.ts";
+export { probeAudioFile, type AudioProbe } from "./probe.ts";
+export { MAX_WAV_HEADER_BYTES, parseWavHeader, type WavHeaderParse, type WavInfo } from "./wav-header.ts";
+export { MAX_BPM, MIN_BPM, parseBpmTag } from "./bpm-tag.ts";
+export { DEFAULT_BPM } from "./synth-engine.ts";
+export {
+  createWavStream,
+  DEFAULT_CHANNELS,
+  DEFAULT_SAMPLE_RATE,
+  wavByteLength,
+  wavFrameCount,
+  type WavStreamOptions,
+} from "./wav-stream.ts";

@@ -1,0 +1,11 @@
+export { BatchInputError, type BatchInputErrorCode, type RowError } from "./errors.ts";
+export { DEFAULT_BATCH_LIMITS, fileTooLarge, formatBytes, limitBytes, tooManyRows, type BatchLimits } from "./limits.ts";
+export { INPUT_FIELDS, INPUT_FIELD_KINDS, MAX_VARIATIONS, orderInputFields, type InputField } from "./fields.ts";
+export { canonicalHeader, mapHeader, type CsvColumns } from "./header.ts";
+export { detectDelimiter, openCsv, type CsvTable, type Delimiter } from "./csv-reader.ts";
+export { readNdjsonLines, MAX_NDJSON_LINE_BYTES } from "./ndjson-reader.ts";
+export { validateCsvRow, validateJsonRow, type BatchRow } from "./row.ts";
+export { countCombos, expandAxes, MAX_AXES, MAX_AXIS_VALUES, tagCombosRequestSchema, type TagCombosRequest } from "./axes.ts";
+export { expandVariations } from "./variations.ts";
+export { createDuplicateDetector, type RowRef } from "./duplicates.ts";
+export { ingestCombos, ingestCsv, ingestNdjson, type BatchColumns, type Ingest, type IngestItem, type IngestOptions } from "./ingest.ts";

@@ -1,0 +1,52 @@
+import { deletePrefix, uniquePrefix, waitFor } from "@acebatch/testing";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { PROVIDER_LATENCY_BUCKETS, readProviderMetrics, recordProviderCall } from "./provider-metrics.ts";
+
+let redis: Redis;
+const prefix = uniquePrefix("provider-metrics");
+beforeAll(() => {
+  redis = new Redis(inject("redisUrl"));
+});
+afterAll(async () => {
+  await deletePrefix(redis, prefix);
+  await redis.quit();
+});
+
+it("sums provider calls from every process into one snapshot", async () => {
+  // Two "workers" on their own connections, as in a cluster.
+  const other = new Redis(inject("redisUrl"));
+  recordProviderCall(redis, prefix, { kind: "submit" }, { httpStatus: 200, durationMs: 80 });
+  recordProviderCall(other, prefix, { kind: "submit" }, { httpStatus: 429, durationMs: 20, error: { code: "provider_rate_limited", retryAfterMs: 2_500 } });
+  recordProviderCall(redis, prefix, { kind: "status" }, { httpStatus: 200, durationMs: 45_000 });
+  recordProviderCall(other, prefix, { kind: "result" }, { httpStatus: null, durationMs: 300, error: { code: "provider_timeout" } });
+
+  const snapshot = await waitFor(async () => {
+    const s = await readProviderMetrics(redis, prefix);
+    return s.calls.reduce((n, c) => n + c.count, 0) === 4 ? s : undefined;
+  });
+  await other.quit();
+
+  expect(snapshot.calls).toEqual(
+    expect.arrayContaining([
+      { endpoint: "submit", outcome: "ok", count: 1 },
+      { endpoint: "submit", outcome: "provider_rate_limited", count: 1 },
+      { endpoint: "status", outcome: "ok", count: 1 },
+      { endpoint: "result", outcome: "provider_timeout", count: 1 },
+    ]),
+  );
+  expect(snapshot.throttled).toEqual([{ endpoint: "submit", count: 1 }]);
+  expect(snapshot.retryAfter).toEqual([{ endpoint: "submit", count: 1, seconds: 2.5 }]);
+  const submit = snapshot.latency.find((l) => l.endpoint === "submit")!;
+  expect(submit.sumSeconds).toBeCloseTo(0.1, 6);
+  expect(submit.buckets[PROVIDER_LATENCY_BUCKETS.indexOf(0.05)]).toBe(1); // 20 ms
+  expect(submit.buckets[PROVIDER_LATENCY_BUCKETS.indexOf(0.1)]).toBe(1); // 80 ms
+  const status = snapshot.latency.find((l) => l.endpoint === "status")!;
+  expect(status.buckets.at(-1)).toBe(1); // 45 s is past the last bound: +Inf
+});
+
+it("never throws, even on a closed connection", () => {
+  const closed = new Redis(inject("redisUrl"), { lazyConnect: true, enableOfflineQueue: false });
+  closed.disconnect();
+  expect(() => recordProviderCall(closed, prefix, { kind: "submit" }, { httpStatus: 200, durationMs: 1 })).not.toThrow();
+});

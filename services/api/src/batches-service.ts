@@ -1,0 +1,371 @@
+import { createHash, randomUUID } from "node:crypto";
+import {
+  BatchInputError,
+  DEFAULT_BATCH_LIMITS,
+  ingestCombos,
+  ingestCsv,
+  ingestNdjson,
+  limitBytes,
+  type BatchLimits,
+  type Ingest,
+  type IngestItem,
+  type TagCombosRequest,
+} from "@acebatch/batch-input";
+import { isTerminalStatus, newId, type ModelId } from "@acebatch/contracts";
+import type { Ledger } from "@acebatch/ledger";
+import type { PriceTable } from "@acebatch/pricing";
+import { batchJobRef, type BatchRecord, type BatchSource, type BatchStore, type JobStore, type Queues } from "@acebatch/queue";
+import type { Redis } from "ioredis";
+import { COMMIT_CHUNK, commitJobs, encodeStaged, stagedChunks, type StagedJob } from "./batch-commit.ts";
+import { createBatchPricer } from "./batch-pricing.ts";
+import { createUploadReport, type UploadReport } from "./batch-report.ts";
+import { activeJobs, deriveStatus, fullCounts, type JobCounts } from "./batch-view.ts";
+import { ApiError, notFound } from "./errors.ts";
+import { claimIdempotencyKey } from "./idempotency.ts";
+
+export interface BatchesServiceDeps {
+  redis: Redis;
+  prefix: string;
+  store: JobStore;
+  batches: BatchStore;
+  queues: Queues;
+  ledger: Ledger;
+  prices: PriceTable;
+  /** Measures a remote source track for inpaint/outpaint quotes; absent = those rows stay unpriced. */
+  probeSourceSeconds?: (url: string) => Promise<number>;
+  limits?: Partial<BatchLimits>;
+  now?: () => Date;
+}
+
+export type BatchUpload =
+  | { kind: "csv" | "ndjson"; source: AsyncIterable<Uint8Array | string> }
+  | { kind: "combos"; request: TagCombosRequest };
+
+export interface SubmitOptions {
+  model?: ModelId;
+  dryRun: boolean;
+  onInvalid: "reject" | "skip";
+  name?: string;
+  maxCostMicroUsd: number | null;
+  idempotencyKey?: string;
+}
+
+export type SubmitOutcome =
+  | { kind: "rejected"; code: "invalid_rows" | "no_rows"; report: UploadReport }
+  | { kind: "quote"; report: UploadReport }
+  | { kind: "created" | "replayed"; batch: BatchRecord; report: UploadReport | null };
+
+const CANCEL_PAGE = 500;
+const CANCELLED_ERROR = { code: "cancelled", exit_class: null, retryable: false, message: "cancelled with its batch before it reached the provider" };
+
+/** Batch uploads, quotes, live state, cancel and retry: the domain behind /v1/batches. */
+export function createBatchesService(deps: BatchesServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+  const limits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, ...deps.limits };
+  const { store, batches } = deps;
+
+  function openIngest(upload: BatchUpload, options: SubmitOptions, onChunk: (chunk: Buffer) => void): Promise<Ingest> | Ingest {
+    const ingestOptions = { defaultModel: options.model, maxRows: limits.maxRows };
+    if (upload.kind === "combos") {
+      const model = upload.request.model ?? options.model;
+      if (!model) throw new BatchInputError("malformed_file", "model is required: put it in the body or pass ?model=");
+      return ingestCombos(upload.request, model as ModelId, ingestOptions);
+    }
+    const source = limitBytes(upload.source, limits.maxBytes, onChunk);
+    return upload.kind === "csv" ? ingestCsv(source, ingestOptions) : ingestNdjson(source, ingestOptions);
+  }
+
+  /**
+   * Read, validate and price an upload row by row, staging the valid jobs in Redis (never the whole
+   * file in memory); then, unless it is a quote or rejected, create the batch and commit the staged
+   * jobs. With an Idempotency-Key, the same upload again converges on the same batch.
+   */
+  async function submit(upload: BatchUpload, options: SubmitOptions): Promise<SubmitOutcome> {
+    const hash = createHash("sha256").update(
+      JSON.stringify({ kind: upload.kind, model: options.model ?? null, on_invalid: options.onInvalid, name: options.name ?? null, max: options.maxCostMicroUsd }),
+    );
+    if (upload.kind === "combos") hash.update(JSON.stringify(upload.request));
+    const ingest = await openIngest(upload, options, (chunk) => hash.update(chunk));
+    const report = createUploadReport();
+    const price = createBatchPricer({ store, prices: deps.prices, probeSourceSeconds: deps.probeSourceSeconds });
+    const token = options.dryRun ? null : randomUUID();
+    let staged = 0;
+    let staging: Promise<void> = Promise.resolve();
+    let pending: Extract<IngestItem, { kind: "job" }>[] = [];
+
+    const flush = async () => {
+      const chunk = pending;
+      pending = [];
+      const prices = await Promise.all(chunk.map((job) => price(job.model, job.input)));
+      const lines: string[] = [];
+      chunk.forEach((job, i) => {
+        const p = prices[i]!;
+        if (!p.ok) return report.unpriceable({ row: job.row, column: p.column, message: p.message });
+        report.accept(p.costMicroUsd, p.seconds);
+        const keep = options.onInvalid === "skip" || report.rejected === 0;
+        if (token && keep) lines.push(encodeStaged({ ...job, costMicroUsd: p.costMicroUsd }));
+      });
+      if (token && lines.length > 0) {
+        await staging;
+        staged += lines.length;
+        staging = batches.stage(token, lines);
+      }
+    };
+
+    try {
+      for await (const item of ingest.items) {
+        if (item.kind === "job") {
+          pending.push(item);
+          if (pending.length >= COMMIT_CHUNK) await flush();
+        } else if (item.kind === "invalid") report.invalid(item.errors);
+        else report.duplicate({ row: item.row, variation: item.variation, duplicate_of: item.duplicateOf });
+      }
+      await flush();
+      await staging;
+    } catch (err) {
+      await staging.catch(() => undefined);
+      if (token) await batches.dropStaging(token).catch(() => undefined);
+      throw err;
+    }
+
+    const summary = report.summary();
+    const drop = async () => {
+      if (token) await batches.dropStaging(token);
+    };
+    if (summary.rejected > 0 && options.onInvalid === "reject") {
+      await drop();
+      return { kind: "rejected", code: "invalid_rows", report: summary };
+    }
+    if (options.dryRun) return { kind: "quote", report: summary };
+    if (summary.accepted === 0) {
+      await drop();
+      return { kind: "rejected", code: "no_rows", report: summary };
+    }
+
+    let id = newId("batch");
+    let replay = false;
+    if (options.idempotencyKey) {
+      const claim = await claimIdempotencyKey(deps.redis, deps.prefix, "batches", options.idempotencyKey, hash.digest("hex"), id);
+      id = claim.id;
+      replay = claim.replay;
+      const existing = claim.replay ? await batches.get(id) : null;
+      if (existing && existing.status !== "enqueueing") {
+        await drop();
+        return { kind: "replayed", batch: existing, report: null };
+      }
+    }
+    const columns = ingest.columns();
+    const source: BatchSource = upload.kind;
+    const { record } = await batches.create({
+      id,
+      name: options.name ?? (upload.kind === "combos" ? (upload.request.name ?? null) : null),
+      status: "enqueueing",
+      source,
+      default_model: (upload.kind === "combos" ? (upload.request.model as ModelId | undefined) : undefined) ?? options.model ?? null,
+      on_invalid: options.onInvalid,
+      total: summary.total,
+      accepted: summary.accepted,
+      rejected: summary.rejected,
+      duplicates: summary.duplicates,
+      estimated_cost_micro_usd: summary.estimatedCostMicroUsd,
+      estimated_seconds: summary.estimatedSeconds,
+      max_cost_micro_usd: options.maxCostMicroUsd,
+      retry_of: null,
+      retried_by: null,
+      input_columns: columns.input,
+      metadata_columns: columns.metadata,
+      has_variations: columns.variations,
+      created_at: now().toISOString(),
+      enqueued_at: null,
+      processing_started_at: null,
+      cancel_requested_at: null,
+      finished_at: null,
+    });
+    if (summary.errors.length > 0 || summary.duplicate_rows.length > 0) {
+      await batches.saveReport(id, { errors: summary.errors, errors_truncated: summary.errors_truncated, duplicate_rows: summary.duplicate_rows });
+    }
+    // The cap must exist before any row can reach a worker: each job reserves against it.
+    if (options.maxCostMicroUsd !== null && options.maxCostMicroUsd !== undefined) {
+      await deps.ledger.setBudget({ kind: "batch", id }, { limitMicroUsd: options.maxCostMicroUsd, period: "none", timezone: "UTC" });
+    }
+    const committed = await commitJobs({ batches, queues: deps.queues, now }, id, stagedChunks(batches, token!, staged));
+    // A batch cancelled while it was being enqueued holds only the jobs written before the cancel.
+    await batches.transition(id, committed.cancelled ? { from: "*", set: { accepted: committed.jobs } } : { from: ["enqueueing"], to: "in_progress", set: { enqueued_at: now().toISOString() } });
+    await drop();
+    return { kind: replay ? "replayed" : "created", batch: (await batches.get(id)) ?? record, report: summary };
+  }
+
+  async function getRecord(id: string): Promise<BatchRecord> {
+    const rec = await batches.get(id);
+    if (!rec) throw notFound("batch", id);
+    return rec;
+  }
+
+  /**
+   * The batch with its job counts and money, in O(1): counters kept by the job store, spend and
+   * reservations from the ledger's batch scope. A batch seen finished for the first time gets its
+   * final status and finish time written once.
+   */
+  async function get(id: string) {
+    const { record, counts: raw } = await batches.getWithCounts(id);
+    if (!record) throw notFound("batch", id);
+    const counts = fullCounts(raw);
+    let rec = record;
+    if (!rec.processing_started_at && rec.status !== "enqueueing" && counts.queued < rec.accepted) {
+      rec = { ...rec, processing_started_at: await firstStart(rec) };
+    }
+    const status = deriveStatus(rec, counts);
+    if (status !== rec.status && (status === "completed" || status === "cancelled")) {
+      const finishedAt = await lastFinish(rec);
+      await batches.transition(id, { from: ["in_progress", "cancelling"], to: status, set: { finished_at: finishedAt } });
+      rec = { ...rec, status, finished_at: finishedAt };
+    }
+    const budget = await deps.ledger.getBudget({ kind: "batch", id });
+    return { record: rec, counts, money: { spentMicroUsd: budget.spentMicroUsd, reservedMicroUsd: budget.reservedMicroUsd } };
+  }
+
+  /** When the batch's first row started (its jobs run in row order), kept once known. */
+  async function firstStart(rec: BatchRecord): Promise<string | null> {
+    const [firstId] = await batches.jobIds(rec.id, 1);
+    const first = firstId ? await store.get(firstId) : null;
+    const at = first?.started_at ?? first?.finished_at;
+    if (!at) return null;
+    return batches.claimField(rec.id, "processing_started_at", at);
+  }
+
+  /** The latest finish among the batch's last rows (which finish last in a FIFO queue), bounded work. */
+  async function lastFinish(rec: BatchRecord): Promise<string> {
+    const tail = await store.getMany(await batches.lastJobIds(rec.id, 50));
+    const times = tail.map((r) => r?.finished_at).filter((t): t is string => !!t);
+    const latest = times.sort().at(-1) ?? now().toISOString();
+    return latest > now().toISOString() ? now().toISOString() : latest;
+  }
+
+  async function list(limit: number, cursor?: string) {
+    return batches.list(limit, cursor);
+  }
+
+  /**
+   * Cancel a batch: every queued or budget-waiting job is cancelled at once (record first, then its
+   * BullMQ job removed; the worker also skips a job whose record is final), running jobs are asked
+   * to cancel at the provider, and a batch still being enqueued stops adding jobs.
+   */
+  async function cancel(id: string) {
+    const { record, counts } = await get(id);
+    const status = deriveStatus(record, counts);
+    if (status === "cancelled") return id;
+    if (status === "completed") throw new ApiError(409, "batch_finished", `batch ${id} already completed; there is nothing to cancel`);
+    await batches.transition(id, { from: ["enqueueing", "in_progress", "cancelling"], to: "cancelling", set: { cancel_requested_at: record.cancel_requested_at ?? now().toISOString() } });
+    let after: string | null = null;
+    for (;;) {
+      const ids = await batches.jobIds(id, CANCEL_PAGE, after);
+      if (ids.length === 0) break;
+      after = ids.at(-1)!;
+      const pipeline = deps.redis.pipeline();
+      for (const jobId of ids) pipeline.hget(store.keys.job(jobId), "status");
+      const statuses = ((await pipeline.exec()) ?? []).map(([err, s]) => {
+        if (err) throw err;
+        return s as string | null;
+      });
+      await Promise.all(
+        ids.map(async (jobId, i) => {
+          const s = statuses[i];
+          if (!s || isTerminalStatus(s as never)) return;
+          const stopped = await store.transition(jobId, {
+            from: ["queued", "waiting_budget"],
+            to: "cancelled",
+            set: { finished_at: now().toISOString(), error: CANCELLED_ERROR },
+          });
+          if (stopped.ok) await deps.queues.generate.remove(jobId).catch(() => undefined);
+          else await store.transition(jobId, { from: ["in_progress"], set: { cancel_requested: true } });
+        }),
+      );
+    }
+    return id;
+  }
+
+  /**
+   * A new batch of exactly the failed and cancelled rows of a finished batch, with their row
+   * numbers, inputs and metadata. Retrying the same batch again returns that retry batch.
+   */
+  async function retry(id: string): Promise<{ batch: BatchRecord; replay: boolean }> {
+    const { record: original, counts } = await get(id);
+    const status = deriveStatus(original, counts);
+    if (status === "enqueueing" || activeJobs(counts) > 0) {
+      throw new ApiError(409, "batch_running", `batch ${id} still has ${activeJobs(counts)} unfinished jobs; wait for it or cancel it, then retry`);
+    }
+    if (!original.retried_by && counts.failed + counts.cancelled === 0) {
+      throw new ApiError(409, "nothing_to_retry", `batch ${id} has no failed or cancelled rows`);
+    }
+    const retryId = (await batches.claimField(id, "retried_by", newId("batch")))!;
+    const existing = await batches.get(retryId);
+    if (existing && existing.status !== "enqueueing") return { batch: existing, replay: true };
+    const planned = counts.failed + counts.cancelled;
+    await batches.create({
+      ...original,
+      id: retryId,
+      name: original.name ? `${original.name} (retry)` : null,
+      status: "enqueueing",
+      source: "retry",
+      total: planned,
+      accepted: planned,
+      rejected: 0,
+      duplicates: 0,
+      estimated_cost_micro_usd: 0,
+      estimated_seconds: 0,
+      retry_of: id,
+      retried_by: null,
+      created_at: now().toISOString(),
+      enqueued_at: null,
+      processing_started_at: null,
+      cancel_requested_at: null,
+      finished_at: null,
+    });
+    if (original.max_cost_micro_usd !== null && original.max_cost_micro_usd !== undefined) {
+      // A retry spends what the original's cap left, not the cap again.
+      const spent = (await deps.ledger.getBudget({ kind: "batch", id })).spentMicroUsd;
+      const left = Math.max(0, original.max_cost_micro_usd - spent);
+      await deps.ledger.setBudget({ kind: "batch", id: retryId }, { limitMicroUsd: left, period: "none", timezone: "UTC" });
+    }
+    let cost = 0;
+    const price = createBatchPricer({ store, prices: deps.prices });
+    async function* chunks(): AsyncGenerator<StagedJob[]> {
+      let after: string | null = null;
+      for (;;) {
+        const ids = await batches.jobIds(id, COMMIT_CHUNK, after);
+        if (ids.length === 0) return;
+        after = ids.at(-1)!;
+        const chunk: StagedJob[] = [];
+        for (const rec of await store.getMany(ids)) {
+          if (!rec || (rec.status !== "failed" && rec.status !== "cancelled")) continue;
+          const ref = batchJobRef(rec.id) ?? { row: chunk.length + 1, variation: 1 };
+          let costMicroUsd = rec.estimated_cost_micro_usd;
+          if (costMicroUsd === null) {
+            const p = await price(rec.model, rec.input);
+            costMicroUsd = p.ok ? p.costMicroUsd : null;
+          }
+          cost += costMicroUsd ?? 0;
+          chunk.push({ row: ref.row, variation: ref.variation, model: rec.model, input: rec.input, metadata: rec.metadata, costMicroUsd });
+        }
+        if (chunk.length > 0) yield chunk;
+      }
+    }
+    const { jobs, cancelled } = await commitJobs({ batches, queues: deps.queues, now }, retryId, chunks());
+    await batches.transition(retryId, {
+      from: cancelled ? "*" : ["enqueueing"],
+      to: cancelled ? undefined : "in_progress",
+      set: { enqueued_at: now().toISOString(), total: jobs, accepted: jobs, estimated_cost_micro_usd: cost },
+    });
+    return { batch: (await batches.get(retryId))!, replay: false };
+  }
+
+  async function report(id: string) {
+    await getRecord(id);
+    return (await batches.getReport<{ errors: unknown[]; errors_truncated: boolean; duplicate_rows: unknown[] }>(id)) ?? { errors: [], errors_truncated: false, duplicate_rows: [] };
+  }
+
+  return { submit, get, getRecord, list, cancel, retry, report, limits };
+}
+
+export type BatchesService = ReturnType<typeof createBatchesService>;
+export type { JobCounts };

@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { envFields, loadStorageConfig, parseEnv, sharedEnvShape, storageEnvShape, type StorageSettings } from "@acebatch/config";
+import { loadWebhookSettings, webhookEnvShape, type WebhookSettings } from "@acebatch/webhooks";
+
+export interface ApiConfig {
+  http: { port: number; host: string; bodyLimitBytes: number; publicBaseUrl: string; rateLimitPerMinute: number };
+  redis: { url: string; prefix: string };
+  dataDir: string;
+  storage: StorageSettings;
+  auth: { adminKey: string | undefined };
+  signing: { secret: string | undefined };
+  jobs: { maxAttempts: number };
+  /** WEBHOOK_* variables, validated here too so a bad value stops `pnpm start:api` as well. */
+  webhooks: WebhookSettings;
+  logLevel: string;
+}
+
+/** Parse the API's environment once at start-up; throws ConfigError naming each bad variable. */
+export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
+  const e = parseEnv(
+    {
+      ...sharedEnvShape,
+      ...storageEnvShape,
+      ...webhookEnvShape,
+      PORT: envFields.port(8080),
+      HOST: z.string().default("127.0.0.1"),
+      ACEBATCH_ADMIN_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+      API_BODY_LIMIT_BYTES: envFields.positiveInt(1_048_576, 1_073_741_824),
+      API_RATE_LIMIT_PER_MINUTE: envFields.positiveInt(600, 1_000_000),
+    },
+    env,
+  );
+  const hostForUrl = e.HOST === "0.0.0.0" || e.HOST === "::" ? "127.0.0.1" : e.HOST;
+  return {
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
+      publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/$/, ""),
+      rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    },
+    redis: { url: e.REDIS_URL, prefix: e.ACEBATCH_PREFIX },
+    dataDir: e.DATA_DIR,
+    storage: loadStorageConfig(e, e.DATA_DIR),
+    auth: { adminKey: e.ACEBATCH_ADMIN_KEY },
+    signing: { secret: e.URL_SIGNING_SECRET },
+    jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS },
+    webhooks: loadWebhookSettings(e),
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,46 @@
+import type { ErrorBody } from "@acebatch/contracts";
+import { isRedisUnavailableError } from "@acebatch/queue";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { ApiError } from "./errors.ts";
+
+/** Fastify's own client errors, mapped to our stable codes. */
+const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "payload_too_large" },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "invalid_json", message: "the body is not valid JSON" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "invalid_json", message: "the body is empty; send a JSON object" },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: "unsupported_media_type" },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "invalid_content_length" },
+};
+
+function body(code: string, message: string, details?: ErrorBody["error"]["details"]): ErrorBody {
+  return { error: details ? { code, message, details } : { code, message } };
+}
+
+/** The one error handler: domain errors as they are, client errors mapped, internals hidden on 5xx. */
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof ApiError) {
+    if (err.statusCode >= 500) request.log.error({ err }, "request failed");
+    return reply.status(err.statusCode).send(body(err.code, err.message, err.details));
+  }
+  const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
+  if (mapped) {
+    const message =
+      mapped.code === "payload_too_large"
+        ? `the body is larger than this endpoint's limit of ${request.routeOptions.bodyLimit} bytes; send a smaller body`
+        : (mapped.message ?? err.message);
+    return reply.status(mapped.status).send(body(mapped.code, message));
+  }
+  if (isRedisUnavailableError(err)) {
+    request.log.warn({ reason: err.message }, "redis unavailable; answered 503");
+    reply.header("retry-after", "5");
+    return reply.status(503).send(body("redis_unavailable", "the job store (Redis) is unavailable; retry shortly"));
+  }
+  const status = err.statusCode ?? 500;
+  if (status < 500) return reply.status(status).send(body("bad_request", err.message));
+  request.log.error({ err }, "unhandled error");
+  return reply.status(500).send(body("internal", "internal error; the details are in the server log"));
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return reply.status(404).send(body("route_not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
+}

@@ -1,0 +1,3 @@
+export { buildApp, type AppDeps } from "./app.ts";
+export { loadApiConfig, type ApiConfig } from "./config.ts";
+export { startApi } from "./main.ts";

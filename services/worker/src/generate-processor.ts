@@ -1,0 +1,273 @@
+import {
+  costForSeconds,
+  DEFAULT_PRICES_MICRO_USD_PER_SECOND,
+  isTerminalStatus,
+  parseModelInput,
+  type ModelId,
+} from "@acebatch/contracts";
+import { ProviderError, remoteRequestError } from "@acebatch/provider";
+import type { GeneratePayload, JobRecord, JobStore } from "@acebatch/queue";
+import type { ObjectStorage } from "@acebatch/storage";
+import type { Logger } from "pino";
+import { BudgetWait, HandBack } from "./flow/hand-back.ts";
+import type { ResilientProvider } from "./flow/resilient-provider.ts";
+import type { JobMoney } from "./money/job-money.ts";
+import { JobFailure } from "./job-failure.ts";
+import { expectedOutputSeconds } from "./output-seconds.ts";
+import { createPollSchedule, sleep, type PollSettings } from "./poll-schedule.ts";
+import { storeOutput } from "./store-output.ts";
+
+export interface GenerateDeps {
+  store: JobStore;
+  provider: ResilientProvider;
+  storage: ObjectStorage;
+  money: JobMoney;
+  resolveProviderInput: (input: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  speed: { current(): number; observe(outputSeconds: number, wallMs: number): void };
+  settings: {
+    polling: PollSettings;
+    resubmitAmbiguous: boolean;
+    /** How long a submit claim stays exclusive (ms): longer than one submit call with its retries. */
+    submitLeaseMs: number;
+    download: { maxBytes: number; idleTimeoutMs: number };
+    prices?: Readonly<Record<ModelId, number>>;
+  };
+  logger: Logger;
+  now?: () => Date;
+  /** Queue the finish run (waveform peaks, the job's finish block) of a job whose output is stored. */
+  enqueueFinish?: (jobId: string) => Promise<unknown>;
+}
+
+export type GenerateOutcome = "completed" | "cancelled" | "already_finished";
+
+/**
+ * One attempt at one job: submit at most once per provider request, record the request id BEFORE
+ * polling, poll until the provider is done, copy the audio into storage, complete the record.
+ * A re-run (retry, stalled job, restart) finds the request id and resumes polling the SAME request.
+ */
+export function createGenerateProcessor(deps: GenerateDeps) {
+  const now = deps.now ?? (() => new Date());
+  const prices = deps.settings.prices ?? DEFAULT_PRICES_MICRO_USD_PER_SECOND;
+
+  /** Whether a failed submit may still have created a paid request at the provider. */
+  const isAmbiguous = (err: unknown) => (err as { ambiguous?: boolean }).ambiguous === true;
+
+  /**
+   * Submit once. Each submit holds its own reservation (`<job>#<ordinal>`); a submit whose outcome
+   * is unknown (timeout or 5xx after sending, or a crash before its request id was recorded) is
+   * charged at its estimate, because it may have been billed, before the next one is reserved.
+   */
+  async function submit(rec: JobRecord, log: Logger, signal?: AbortSignal): Promise<string> {
+    // Fencing: only the holder of a live lease may submit. Two workers holding the same job (a
+    // BullMQ lock lost while the first was starved of CPU) can never both pay for it.
+    const claim = await deps.store.claimSubmit(rec.id, deps.settings.submitLeaseMs);
+    if (claim === "busy") throw new HandBack("another worker is submitting this job right now", 1_000);
+    if (claim === "missing") throw new JobFailure("invalid_payload", `job ${rec.id} has no record`);
+    if (claim === "submitted") {
+      const fresh = await deps.store.get(rec.id);
+      if (fresh?.request_id) return fresh.request_id;
+    }
+    let current = rec;
+    let unknownEarlier = rec.submit_state === "ambiguous";
+    if (claim === "stale") {
+      // A crash between sending and recording the answer: that submit's outcome is unknown.
+      if (current.reservation_id) await deps.money.chargePossibleSubmit(current, current.reservation_id);
+      current = { ...current, submits: current.submits + 1 };
+      await deps.store.update(rec.id, { submits: current.submits });
+      unknownEarlier = true;
+    }
+    const releaseClaim = () => deps.store.update(rec.id, { submit_state: unknownEarlier ? "ambiguous" : "none" });
+    if (unknownEarlier) {
+      if (!deps.settings.resubmitAmbiguous) {
+        await releaseClaim();
+        throw new JobFailure(
+          "ambiguous_submission",
+          "an earlier submit of this job may have reached the provider without an answer; not resubmitting (PROVIDER_RESUBMIT_AMBIGUOUS=false)",
+        );
+      }
+      log.warn("earlier submit outcome unknown (it stays charged); submitting again");
+    }
+    const parsed = parseModelInput(current.model, current.input);
+    if (!parsed.success) {
+      await releaseClaim();
+      throw new JobFailure("invalid_payload", `stored input no longer validates: ${parsed.error.message}`);
+    }
+
+    let ordinal = current.submits + 1;
+    let reservationId: string;
+    try {
+      ({ reservationId } = await deps.money.reserve(current, ordinal));
+    } catch (err) {
+      await releaseClaim();
+      throw err;
+    }
+    let providerInput: Record<string, unknown>;
+    try {
+      providerInput = await deps.resolveProviderInput(parsed.data as Record<string, unknown>);
+    } catch (err) {
+      await deps.money.release(reservationId);
+      await releaseClaim();
+      throw err;
+    }
+    await deps.store.transition(rec.id, {
+      from: ["queued", "waiting_budget", "in_progress"],
+      to: "in_progress",
+      set: { started_at: current.started_at ?? now().toISOString() },
+    });
+    try {
+      const { requestId } = await deps.provider.submit(current.model, providerInput, {
+        logger: log,
+        signal,
+        // From here on the provider may create (and bill) a request: a crash is an unknown outcome.
+        onSend: async () => {
+          await deps.store.update(rec.id, { submit_state: "submitting" });
+        },
+        onAmbiguousSubmit: async (err) => {
+          log.warn({ code: err.code }, "submit outcome unknown (a paid request may exist); charging it and submitting again");
+          await deps.money.chargePossibleSubmit(current, reservationId);
+          unknownEarlier = true;
+          await deps.store.update(rec.id, { submits: ordinal, submit_lease_until: Date.now() + deps.settings.submitLeaseMs });
+          ordinal++;
+          ({ reservationId } = await deps.money.reserve(current, ordinal));
+        },
+      });
+      await deps.store.update(rec.id, { request_id: requestId, submit_state: "submitted", submits: ordinal, provider_status: "in_queue" });
+      log.info({ requestId }, "submitted to provider");
+      return requestId;
+    } catch (err) {
+      if (isAmbiguous(err)) {
+        await deps.money.chargePossibleSubmit(current, reservationId);
+        await deps.store.update(rec.id, { submits: ordinal, submit_state: "ambiguous" });
+        if (!deps.settings.resubmitAmbiguous) {
+          throw new JobFailure(
+            "ambiguous_submission",
+            `the submit's outcome is unknown (${(err as Error).message}); a paid request may exist, so it is not resubmitted (PROVIDER_RESUBMIT_AMBIGUOUS=false)`,
+          );
+        }
+      } else if (err instanceof BudgetWait) {
+        // The next submit did not fit the budget after an unknown outcome: wait, keeping it charged.
+        await releaseClaim();
+      } else {
+        // Never sent, or refused before a request existed: nothing was spent.
+        await deps.money.release(reservationId);
+        await releaseClaim();
+      }
+      throw err;
+    }
+  }
+
+  /** Ask the provider to cancel; true when it stopped the request before any charge. */
+  async function cancelAtProvider(rec: JobRecord, requestId: string, log: Logger, signal?: AbortSignal): Promise<boolean> {
+    const { outcome } = await deps.provider.cancel(requestId, { logger: log, signal });
+    log.info({ requestId, outcome }, "provider cancel answered");
+    if (outcome === "cancelled") return true;
+    // Too late to stop it: the render will be charged, so let it finish and keep the audio.
+    await deps.store.update(rec.id, { cancel_requested: false });
+    return false;
+  }
+
+  async function pollUntilDone(rec: JobRecord, requestId: string, log: Logger, signal?: AbortSignal) {
+    const outputSeconds = expectedOutputSeconds(rec.model, rec.input);
+    const schedule = createPollSchedule(deps.settings.polling, outputSeconds, deps.speed.current());
+    const startedAt = Date.now();
+    let lastStatus = rec.provider_status;
+    let cancelHandled = false;
+    for (;;) {
+      await sleep(schedule.nextDelayMs(), signal);
+      const current = await deps.store.get(rec.id);
+      if (current?.cancel_requested && !cancelHandled) {
+        cancelHandled = true;
+        if (await cancelAtProvider(rec, requestId, log, signal)) return "cancelled" as const;
+      }
+      const status = await deps.provider.status(requestId, { logger: log, signal });
+      if (status.status !== lastStatus || status.queuePosition !== current?.queue_position) {
+        lastStatus = status.status;
+        await deps.store.update(rec.id, { provider_status: status.status, queue_position: status.queuePosition });
+      }
+      if (status.status === "completed") {
+        deps.speed.observe(outputSeconds, Date.now() - startedAt);
+        return "completed" as const;
+      }
+      if (status.status === "cancelled") return "cancelled" as const;
+      if (status.status === "failed") return "failed" as const;
+    }
+  }
+
+  async function finishCancelled(id: string, message: string): Promise<GenerateOutcome> {
+    const rec = await deps.store.get(id);
+    if (rec?.reservation_id) await deps.money.release(rec.reservation_id);
+    await deps.store.transition(id, {
+      from: ["queued", "waiting_budget", "in_progress"],
+      to: "cancelled",
+      set: { finished_at: now().toISOString(), error: { code: "cancelled", exit_class: null, retryable: false, message } },
+    });
+    return "cancelled";
+  }
+
+  return async function processGenerate(
+    payload: GeneratePayload,
+    ctx: { attempt: number; signal?: AbortSignal; logger?: Logger },
+  ): Promise<GenerateOutcome> {
+    const log = (ctx.logger ?? deps.logger).child({ jobId: payload.job_id });
+    let rec = await deps.store.get(payload.job_id);
+    if (!rec) throw new JobFailure("invalid_payload", `job ${payload.job_id} has no record; it cannot be processed`);
+    if (isTerminalStatus(rec.status)) return "already_finished";
+    if (rec.cancel_requested && !rec.request_id) return finishCancelled(rec.id, "cancelled by request before it reached the provider");
+
+    // A job shows in_progress once its money is reserved (in submit) or when it resumes a request.
+    const resuming = rec.request_id !== null;
+    const started = await deps.store.transition(rec.id, {
+      from: ["queued", "waiting_budget", "in_progress"],
+      to: resuming ? "in_progress" : undefined,
+      set: { attempts: ctx.attempt, error: null },
+    });
+    if (!started.ok) return "already_finished";
+    rec = (await deps.store.get(rec.id))!;
+
+    const requestId = rec.request_id ?? (await submit(rec, log, ctx.signal));
+    if (rec.request_id) log.info({ requestId }, "resuming the provider request recorded by an earlier attempt");
+    rec = (await deps.store.get(rec.id))!;
+
+    const outcome = await pollUntilDone(rec, requestId, log, ctx.signal);
+    if (outcome === "cancelled") return finishCancelled(rec.id, "cancelled at the provider before it rendered");
+
+    const result = await deps.provider.result(requestId, { logger: log, signal: ctx.signal });
+    if (outcome === "failed" || result.status === "failed") {
+      throw remoteRequestError(requestId, "failed", result.error);
+    }
+    if (!result.audioUrl) {
+      throw new ProviderError({
+        message: `the provider finished request ${requestId} but its result has no audio URL`,
+        exitClass: 69,
+        code: "provider_invalid_response",
+        retryable: true,
+        call: "result",
+      });
+    }
+    const seed = result.seed ?? (typeof rec.input.seed === "number" && rec.input.seed >= 0 ? rec.input.seed : null);
+    const providerCost = result.costMicroUsd;
+    const output = await storeOutput(rec, result.audioUrl, { seed, costMicroUsd: providerCost }, {
+      storage: deps.storage,
+      ...deps.settings.download,
+      signal: ctx.signal,
+    });
+    const cost = providerCost ?? costForSeconds(output.duration_seconds, prices[rec.model]);
+    if (rec.reservation_id) await deps.money.settle(rec.reservation_id, rec, cost, output.duration_seconds);
+    await deps.store.transition(rec.id, {
+      from: ["in_progress"],
+      to: "completed",
+      set: {
+        output,
+        cost_micro_usd: cost,
+        provider_status: "completed",
+        queue_position: null,
+        finished_at: now().toISOString(),
+        error: null,
+      },
+    });
+    log.info({ requestId, seconds: output.duration_seconds, costMicroUsd: cost }, "job completed");
+    // Only now that the paid output is stored and the job completed; a failure here never fails the job.
+    await deps.enqueueFinish?.(rec.id).catch((err: unknown) => log.error({ err }, "could not queue the finish run"));
+    return "completed";
+  };
+}

@@ -1,0 +1,3 @@
+export { loadWorkerConfig, type WorkerConfig } from "./config.ts";
+export { startWorker } from "./main.ts";
+export { createGenerateProcessor } from "./generate-processor.ts";

@@ -1,0 +1,65 @@
+// API submit throughput: `POST /v1/jobs` (auth, zod validation, estimate, record + indexes, queue
+// add) at 50 connections, against a bare Fastify route that only does BullMQ `queue.add` on the
+// same Redis in the same run. Goals: ratio ≥ 0.6, p99 ≤ 20 ms.
+import { rm } from "node:fs/promises";
+import autocannon from "autocannon";
+import { Queue } from "bullmq";
+import Fastify from "fastify";
+import { closeRedis, createRedis } from "@acebatch/queue";
+import { startTestRedis, uniquePrefix } from "@acebatch/testing";
+import { startBenchApi } from "./bench-api.ts";
+import { report } from "./bench-result.ts";
+
+const KEY = "bench-admin-key-0123456789abcdef";
+const DURATION_S = 10;
+const body = JSON.stringify({ model: "acestep-ai/ace-step/text-to-audio", input: { tags: "lo-fi, mellow, 80 BPM", duration: 30 } });
+
+async function load(url: string, headers: Record<string, string>) {
+  // workers: 1 puts the load generator on its own thread, off the server's event loop.
+  const result = await autocannon({ url, method: "POST", connections: 50, duration: DURATION_S, workers: 1, headers: { "content-type": "application/json", ...headers }, body });
+  if (result.non2xx > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers`);
+  return { rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, errors: result.errors };
+}
+
+const redis = await startTestRedis();
+
+// Baseline: the least a queue-backed submit can do.
+const basePrefix = uniquePrefix("bench-bare");
+const bareConnection = createRedis(redis.url, "worker");
+const bareQueue = new Queue("generate", { connection: bareConnection, prefix: basePrefix });
+const bare = Fastify();
+let n = 0;
+bare.post("/v1/jobs", async (request, reply) => {
+  const id = `bare-${++n}`;
+  await bareQueue.add("generate", request.body as object, { jobId: id });
+  return reply.status(202).send({ id });
+});
+const bareUrl = await bare.listen({ port: 0, host: "127.0.0.1" });
+const baseline = await load(`${bareUrl}/v1/jobs`, {});
+await bare.close();
+await bareQueue.obliterate({ force: true });
+await bareQueue.close();
+await closeRedis(bareConnection);
+
+// acebatch's API, built the way main.ts builds it.
+const { app, apiUrl, producer, queues, dir } = await startBenchApi(redis.url, "bench-api");
+const ours = await load(`${apiUrl}/v1/jobs`, { authorization: `Bearer ${KEY}` });
+
+report({
+  name: "API submit throughput (50 connections)",
+  value: ours.rps,
+  unit: "req/s",
+  baseline: baseline.rps,
+  ratio: ours.rps / baseline.rps,
+  goal: "≥ 0.6 of bare Fastify + queue.add",
+  met: ours.rps / baseline.rps >= 0.6,
+  details: { baseline_p99_ms: baseline.p99, p50_ms: ours.p50 },
+});
+report({ name: "API submit p99 latency (50 connections)", value: ours.p99, unit: "ms", baseline: baseline.p99, ratio: ours.p99 / baseline.p99, goal: "≤ 20 ms", met: ours.p99 <= 20 });
+
+await app.close();
+await queues.generate.obliterate({ force: true });
+await queues.close();
+await closeRedis(producer);
+await rm(dir, { recursive: true, force: true });
+await redis.stop();

@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createLogger } from "@acebatch/config";
+import { loadApiConfig, startApi } from "@acebatch/api";
+import { startSimulator } from "@acebatch/simulator";
+import { freePort, spawnService, uniquePrefix, type SpawnedService } from "@acebatch/testing";
+
+export const BENCH_KEY = "bench-admin-key-0123456789abcdef";
+const WORKER_MAIN = resolve(import.meta.dirname, "../../services/worker/src/main.ts");
+
+/** Simulator + API in this process and worker child processes, on one Redis, for benchmarks. */
+export async function startBenchStack(options: { label: string; redisUrl: string; simConfig: Record<string, unknown>; workerEnv?: Record<string, string> }) {
+  const dataDir = await mkdtemp(join(tmpdir(), `acebatch-bench-${options.label}-`));
+  const simulator = await startSimulator({ port: 0, host: "127.0.0.1", logger: createLogger({ name: "sim", level: "silent" }) });
+  await fetch(`${simulator.origin}/__sim/config`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(options.simConfig) });
+  const port = await freePort();
+  const env: Record<string, string> = {
+    REDIS_URL: options.redisUrl,
+    ACEBATCH_PREFIX: uniquePrefix(options.label),
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    URL_SIGNING_SECRET: "bench-signing-secret-0123456789abcdefghij",
+    RUNCOMFY_MODEL_API_BASE: simulator.url,
+    RUNCOMFY_TOKEN: "bench-token",
+    LOG_LEVEL: "info",
+    PROVIDER_RPS: "0",
+    ...options.workerEnv,
+  };
+  const api = await startApi(loadApiConfig(env), { adminKey: BENCH_KEY, logger: createLogger({ name: "api", level: "warn" }) });
+  const workers: SpawnedService[] = [];
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${BENCH_KEY}`, "content-type": "application/json" };
+  return {
+    env,
+    baseUrl,
+    simulator,
+    workers,
+    async startWorker() {
+      const worker = await spawnService(WORKER_MAIN, env, { readyPattern: /worker ready/, maxOutputBytes: 64 * 1024 });
+      workers.push(worker);
+      return worker;
+    },
+    async submit(count: number, input: Record<string, unknown>) {
+      const body = (i: number) => JSON.stringify({ model: "acestep-ai/ace-step/text-to-audio", input: { tags: `bench ${i}`, ...input } });
+      for (let i = 0; i < count; i += 100) {
+        await Promise.all(
+          Array.from({ length: Math.min(100, count - i) }, async (_, k) => {
+            const res = await fetch(`${baseUrl}/v1/jobs`, { method: "POST", headers, body: body(i + k) });
+            if (res.status !== 202) throw new Error(`submit answered ${res.status}`);
+          }),
+        );
+      }
+    },
+    async countCompleted(): Promise<number> {
+      let total = 0;
+      let cursor: string | null = null;
+      do {
+        const res = await fetch(`${baseUrl}/v1/jobs?status=completed&limit=500${cursor ? `&cursor=${cursor}` : ""}`, { headers });
+        const page = (await res.json()) as { data: unknown[]; next_cursor: string | null };
+        total += page.data.length;
+        cursor = page.next_cursor;
+      } while (cursor);
+      return total;
+    },
+    async close() {
+      for (const w of workers) await w.stop("SIGTERM");
+      await api.close();
+      await simulator.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
