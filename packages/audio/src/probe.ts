@@ -3,7 +3,7 @@ import { parseFile } from "music-metadata";
 
 import { AudioProbeError } from "./audio-probe-error.ts";
 import { AUDIO_MAGIC_BYTES, detectAudioFormat, type AudioFormat } from "./detect-format.ts";
-import { parseWavHeader } from "./wav-header.ts";
+import { parseWavHeader, type WavInfo } from "./wav-header.ts";
 
 /** What `probeAudioFile` measured. */
 export interface AudioProbe {
@@ -26,19 +26,22 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buffer.subarray(0, filled);
 }
 
-async function probeWav(handle: FileHandle, bytes: number): Promise<Omit<AudioProbe, "format" | "contentType" | "bytes">> {
+/** Parse the header of a WAV file of `bytes` bytes, reading as much of its start as the header needs. */
+export async function readWavInfo(handle: FileHandle, bytes: number): Promise<WavInfo> {
   let head = await readAt(handle, 0, Math.min(bytes, 64 * 1024));
   for (;;) {
     const parsed = parseWavHeader(head, bytes);
-    if (parsed.status === "ok") {
-      const { info } = parsed;
-      if (info.frames === 0) throw new AudioProbeError("WAV file holds no audio frames (empty or truncated)");
-      return { durationSeconds: info.durationSeconds, sampleRate: info.sampleRate, channels: info.channels };
-    }
+    if (parsed.status === "ok") return parsed.info;
     // need-total-size cannot happen: the total size is known.
     if (parsed.status !== "need-more") throw new AudioProbeError("WAV header could not be parsed");
     head = await readAt(handle, 0, parsed.bytes);
   }
+}
+
+async function probeWav(handle: FileHandle, bytes: number): Promise<Omit<AudioProbe, "format" | "contentType" | "bytes">> {
+  const info = await readWavInfo(handle, bytes);
+  if (info.frames === 0) throw new AudioProbeError("WAV file holds no audio frames (empty or truncated)");
+  return { durationSeconds: info.durationSeconds, sampleRate: info.sampleRate, channels: info.channels };
 }
 
 async function probeWithMusicMetadata(path: string, format: AudioFormat): Promise<Omit<AudioProbe, "format" | "contentType" | "bytes">> {

@@ -4,6 +4,8 @@ import { AudioProbeError } from "./audio-probe-error.ts";
 export interface WavInfo {
   /** 1 = integer PCM, 3 = IEEE float, 0xFFFE = WAVE_FORMAT_EXTENSIBLE. */
   audioFormat: number;
+  /** The encoding of the samples: `audioFormat`, or for WAVE_FORMAT_EXTENSIBLE its sub-format's code (1 PCM, 3 float). */
+  sampleFormat: number;
   channels: number;
   sampleRate: number;
   bitsPerSample: number;
@@ -68,8 +70,13 @@ export function parseWavHeader(head: Uint8Array, totalBytes: number | null): Wav
     if (id === "fmt ") {
       if (size < 16) throw new AudioProbeError(`malformed WAV: fmt chunk is ${size} bytes, expected at least 16`);
       if (head.length < body + 16) return needMore(body + 16);
+      const audioFormat = view.getUint16(body, true);
+      // WAVE_FORMAT_EXTENSIBLE carries the real encoding in the first two bytes of its sub-format GUID.
+      const extensible = audioFormat === 0xfffe && size >= 40;
+      if (extensible && head.length < body + 26) return needMore(body + 26);
       fmt = {
-        audioFormat: view.getUint16(body, true),
+        audioFormat,
+        sampleFormat: extensible ? view.getUint16(body + 24, true) : audioFormat,
         channels: view.getUint16(body + 2, true),
         sampleRate: view.getUint32(body + 4, true),
         blockAlign: view.getUint16(body + 12, true),

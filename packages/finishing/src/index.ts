@@ -3,4 +3,4 @@ export { FinishError, type FinishErrorCode } from "./finish-error.ts";
 export { finishAudio, type FinishAudioOptions, type FinishResult } from "./finish-audio.ts";
 export type { Rendition } from "./encode.ts";
 export { measureLoudness, type LoudnessMeasurement } from "./loudness.ts";
-export { MAX_WAVEFORM_COLUMNS, waveformPeaks, type WaveformPeaks } from "./waveform.ts";
+export { waveformPeaks } from "./waveform.ts";

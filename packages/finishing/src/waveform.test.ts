@@ -1,8 +1,12 @@
+import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import { wavPeaks } from "@acebatch/audio";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { finishAudio } from "./finish-audio.ts";
-import { makeTempDir, lavfiTrack } from "./test-audio.ts";
+import { makeTempDir, lavfiTrack, synthTrack } from "./test-audio.ts";
 import { waveformPeaks } from "./waveform.ts";
 
 let dir: string;
@@ -55,5 +59,54 @@ describe("waveformPeaks", () => {
 
   it("rejects a column count out of range", async () => {
     await expect(waveformPeaks(join(dir, "x.wav"), { columns: 0 })).rejects.toThrow(/columns must be a whole number 1–10000/);
+  });
+});
+
+describe("wavPeaks (in-process, no ffmpeg) agrees with ffmpeg's waveformPeaks", () => {
+  it.each([
+    ["16-bit PCM", "pcm_s16le"],
+    ["24-bit PCM", "pcm_s24le"],
+    ["32-bit float", "pcm_f32le"],
+    ["8-bit unsigned PCM", "pcm_u8"],
+  ])("%s", async (_label, codec) => {
+    const source = await synthTrack(join(dir, "groove.wav"), { durationSeconds: 3.3, tags: "140 BPM", sampleRate: 44_100 });
+    const input = join(dir, `groove-${codec}.wav`);
+    await promisify(execFile)("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-i", source, "-c:a", codec, input]);
+    const ours = await wavPeaks(input, { columns: 333 });
+    const theirs = await waveformPeaks(input, { columns: 333 });
+    expect(ours).not.toBeNull();
+    expect(ours!.sampleRate).toBe(theirs.sampleRate);
+    expect(ours!.durationSeconds).toBeCloseTo(theirs.durationSeconds, 6);
+    // Same columns; values may differ only by the last rounding step.
+    expect(ours!.peaks).toHaveLength(333);
+    ours!.peaks.forEach(([min, max], i) => {
+      expect(Math.abs(min - theirs.peaks[i]![0])).toBeLessThanOrEqual(0.001);
+      expect(Math.abs(max - theirs.peaks[i]![1])).toBeLessThanOrEqual(0.001);
+    });
+    expect(ours!.peaks.some(([min, max]) => min < -0.1 && max > 0.1)).toBe(true);
+  });
+
+  it("leaves encodings it does not decode to ffmpeg and rejects a truncated file", async () => {
+    const alaw = join(dir, "alaw.wav");
+    await lavfiTrack(join(dir, "tone.wav"), "sine=frequency=440:sample_rate=8000:duration=1");
+    await promisify(execFile)("ffmpeg", ["-hide_banner", "-nostdin", "-y", "-i", join(dir, "tone.wav"), "-c:a", "pcm_alaw", alaw]);
+    await expect(wavPeaks(alaw)).resolves.toBeNull();
+
+    const truncated = join(dir, "truncated.wav");
+    const header = Buffer.alloc(44);
+    header.write("RIFF", 0, "ascii");
+    header.writeUInt32LE(36 + 1_000, 4);
+    header.write("WAVEfmt ", 8, "ascii");
+    header.writeUInt32LE(16, 16);
+    header.writeUInt16LE(1, 20);
+    header.writeUInt16LE(1, 22);
+    header.writeUInt32LE(8_000, 24);
+    header.writeUInt32LE(16_000, 28);
+    header.writeUInt16LE(2, 32);
+    header.writeUInt16LE(16, 34);
+    header.write("data", 36, "ascii");
+    header.writeUInt32LE(1_000, 40);
+    await writeFile(truncated, Buffer.concat([header, Buffer.alloc(100)]));
+    await expect(wavPeaks(truncated)).rejects.toThrow(/truncated WAV/);
   });
 });

@@ -51,6 +51,14 @@ export const webhookDeliveryPayloadSchema = z.object({
 });
 export type WebhookDeliveryPayload = z.infer<typeof webhookDeliveryPayloadSchema>;
 
+/**
+ * BullMQ's per-queue event stream (`<queue>:events`). Nothing here reads it (job events travel on
+ * our own channel, and job records are the history), so it keeps a short tail for debugging instead
+ * of BullMQ's default 10,000 entries (about 1 MB per queue). Every Queue instance of a queue must
+ * pass the same value: each writes it into the queue's meta hash when it starts.
+ */
+export const QUEUE_STREAMS = { events: { maxLen: 1_000 } } as const;
+
 export const JOB_CATALOG = {
   generate: { queue: QUEUE_NAMES.generate, payload: generatePayloadSchema },
   "schedule-occurrence": { queue: QUEUE_NAMES.schedules, payload: scheduleOccurrencePayloadSchema },
@@ -76,12 +84,15 @@ export function scheduleOccurrenceJobOptions(): DefaultJobOptions {
   };
 }
 
-/** Retention for finished BullMQ jobs; our own job records are the durable history. */
+/**
+ * Retention for finished BullMQ jobs: our own job records are the durable history, so BullMQ keeps
+ * only the last 100 completed (for Bull Board), and failed ones a week for inspection.
+ */
 export function generateJobOptions(maxAttempts: number): DefaultJobOptions {
   return {
     attempts: maxAttempts,
     backoff: { type: "exponential", delay: 2_000, jitter: 0.5 },
-    removeOnComplete: { age: 3_600, count: 1_000 },
+    removeOnComplete: { age: 3_600, count: 100 },
     removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 },
   };
 }
@@ -94,7 +105,7 @@ export function finishJobOptions(): DefaultJobOptions {
   return {
     attempts: 3,
     backoff: { type: "exponential", delay: 5_000 },
-    removeOnComplete: { age: 3_600, count: 1_000 },
+    removeOnComplete: { age: 3_600, count: 100 },
     removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 },
   };
 }

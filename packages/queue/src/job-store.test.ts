@@ -32,6 +32,31 @@ describe("job store", () => {
     expect(rec).toMatchObject({ id: job.id, status: "queued", input: job.input, metadata: { row: 3, take: "a" }, attempts: 0, output: null, cancel_requested: false });
   });
 
+  it("keeps a completed job's output as short fields, so the hash stays a compact listpack", async () => {
+    const prefix = uniquePrefix("compact");
+    const store = createJobStore({ redis, prefix });
+    const job = makeJob();
+    await store.create(job);
+    const output = {
+      storage_key: `jobs/${job.id}/original.wav`,
+      format: "wav",
+      content_type: "audio/wav",
+      duration_seconds: 5.25,
+      bytes: 160_044,
+      sha256: "57a3679d37b53dfb68cb9ae0a685ea440cd5d006e3b594b66a82a0accd32a381",
+      seed: 0,
+    };
+    await store.transition(job.id, { from: "*", to: "completed", set: { output, cost_micro_usd: 1_000, request_id: "fc7b947f-7acb-478f-a851-05daf0af4361" } });
+    expect((await store.get(job.id))?.output).toEqual(output);
+    expect(await redis.object("ENCODING", store.keys.job(job.id))).toBe("listpack");
+
+    // Clearing it leaves no output fields behind, and a null seed round-trips.
+    await store.update(job.id, { output: null });
+    expect((await store.get(job.id))?.output).toBeNull();
+    await store.update(job.id, { output: { ...output, seed: null } });
+    expect((await store.get(job.id))?.output).toEqual({ ...output, seed: null });
+  });
+
   it("moves a job only from an allowed status and keeps the status index in step", async () => {
     const store = createJobStore({ redis, prefix: uniquePrefix("transition") });
     const job = makeJob();

@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from "bullmq";
-import { finishJobId, finishJobOptions, generateJobOptions, QUEUE_NAMES, type FinishPayload, type GeneratePayload } from "./job-catalog.ts";
+import { finishJobId, finishJobOptions, generateJobOptions, QUEUE_NAMES, QUEUE_STREAMS, type FinishPayload, type GeneratePayload } from "./job-catalog.ts";
 
 export interface QueueSettings {
   prefix: string;
@@ -11,6 +11,7 @@ export function createQueues(connection: ConnectionOptions, settings: QueueSetti
   const generate = new Queue<GeneratePayload, unknown, "generate">(QUEUE_NAMES.generate, {
     connection,
     prefix: settings.prefix,
+    streams: QUEUE_STREAMS,
     defaultJobOptions: generateJobOptions(settings.maxAttempts),
   });
   const finish = createFinishQueue(connection, settings.prefix);
@@ -28,7 +29,7 @@ export type FinishQueue = Queue<FinishPayload, unknown, "finish">;
 
 /** The producer side of the `finish` queue. */
 export function createFinishQueue(connection: ConnectionOptions, prefix: string): FinishQueue {
-  return new Queue<FinishPayload, unknown, "finish">(QUEUE_NAMES.finish, { connection, prefix, defaultJobOptions: finishJobOptions() });
+  return new Queue<FinishPayload, unknown, "finish">(QUEUE_NAMES.finish, { connection, prefix, streams: QUEUE_STREAMS, defaultJobOptions: finishJobOptions() });
 }
 
 /** Queue a finish run of a completed job for revision `rev` of its finish block (idempotent). */

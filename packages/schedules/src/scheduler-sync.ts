@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { QUEUE_NAMES, scheduleOccurrenceJobOptions, type ScheduleOccurrencePayload } from "@acebatch/queue";
+import { QUEUE_NAMES, QUEUE_STREAMS, scheduleOccurrenceJobOptions, type ScheduleOccurrencePayload } from "@acebatch/queue";
 import { Queue, type ConnectionOptions, type RepeatOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { nextRunTimes, scheduleRepeatStrategy } from "./next-runs.ts";
@@ -19,6 +19,7 @@ export function createScheduleQueue(connection: ConnectionOptions, prefix: strin
   return new Queue<ScheduleOccurrencePayload, unknown, string>(QUEUE_NAMES.schedules, {
     connection,
     prefix,
+    streams: QUEUE_STREAMS,
     settings: { repeatStrategy: scheduleRepeatStrategy },
   });
 }

@@ -1,4 +1,4 @@
-import { QUEUE_NAMES, type WebhookDeliveryPayload } from "@acebatch/queue";
+import { QUEUE_NAMES, QUEUE_STREAMS, type WebhookDeliveryPayload } from "@acebatch/queue";
 import { Queue, type BackoffStrategy, type ConnectionOptions, type DefaultJobOptions } from "bullmq";
 
 export const DELIVERY_JOB_NAME = "webhook-delivery";
@@ -52,7 +52,7 @@ export type WebhookQueue = Queue<WebhookDeliveryPayload, unknown, string>;
 
 /** The producer side of the `webhooks` queue. */
 export function createWebhookQueue(connection: ConnectionOptions, prefix: string): WebhookQueue {
-  return new Queue<WebhookDeliveryPayload, unknown, string>(QUEUE_NAMES.webhooks, { connection, prefix, defaultJobOptions: deliveryJobOptions() });
+  return new Queue<WebhookDeliveryPayload, unknown, string>(QUEUE_NAMES.webhooks, { connection, prefix, streams: QUEUE_STREAMS, defaultJobOptions: deliveryJobOptions() });
 }
 
 /** The BullMQ job id of a delivery's first series (its id) or of its n-th replay. */

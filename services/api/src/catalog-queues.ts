@@ -1,4 +1,4 @@
-import { QUEUE_NAMES, type Queues } from "@acebatch/queue";
+import { QUEUE_NAMES, QUEUE_STREAMS, type Queues } from "@acebatch/queue";
 import { Queue } from "bullmq";
 
 /**
@@ -13,7 +13,7 @@ export function openCatalogQueues(queues: Queues) {
   const list = Object.values(QUEUE_NAMES).map((name) => {
     const existing = own.get(name);
     if (existing) return existing;
-    const queue = new Queue(name, { connection: queues.generate.opts.connection, prefix: queues.generate.opts.prefix });
+    const queue = new Queue(name, { connection: queues.generate.opts.connection, prefix: queues.generate.opts.prefix, streams: QUEUE_STREAMS });
     opened.push(queue);
     return queue;
   });

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { WaveformPeaks } from "@acebatch/finishing";
+import type { WaveformPeaks } from "@acebatch/audio";
 import type { StoredOutput } from "@acebatch/queue";
 import { assertValidKey, type ObjectStorage } from "@acebatch/storage";
 import type { Redis } from "ioredis";

@@ -30,11 +30,13 @@ export interface GenerateDeps {
     /** How long a submit claim stays exclusive (ms): longer than one submit call with its retries. */
     submitLeaseMs: number;
     download: { maxBytes: number; idleTimeoutMs: number };
+    /** Columns of the waveform peaks made for WAV outputs as they are stored. */
+    waveformColumns?: number;
     prices?: Readonly<Record<ModelId, number>>;
   };
   logger: Logger;
   now?: () => Date;
-  /** Queue the finish run (waveform peaks, the job's finish block) of a job whose output is stored. */
+  /** Queue the finish run (waveform peaks when not made yet, the job's finish block) of a job whose output is stored. */
   enqueueFinish?: (jobId: string) => Promise<unknown>;
 }
 
@@ -246,9 +248,11 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     }
     const seed = result.seed ?? (typeof rec.input.seed === "number" && rec.input.seed >= 0 ? rec.input.seed : null);
     const providerCost = result.costMicroUsd;
-    const output = await storeOutput(rec, result.audioUrl, { seed, costMicroUsd: providerCost }, {
+    const { output, waveformKey } = await storeOutput(rec, result.audioUrl, { seed, costMicroUsd: providerCost }, {
       storage: deps.storage,
       ...deps.settings.download,
+      waveformColumns: deps.settings.waveformColumns ?? 800,
+      logger: log,
       signal: ctx.signal,
     });
     const cost = providerCost ?? costForSeconds(output.duration_seconds, prices[rec.model]);
@@ -258,6 +262,7 @@ export function createGenerateProcessor(deps: GenerateDeps) {
       to: "completed",
       set: {
         output,
+        waveform_key: waveformKey,
         cost_micro_usd: cost,
         provider_status: "completed",
         queue_position: null,
@@ -267,7 +272,10 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     });
     log.info({ requestId, seconds: output.duration_seconds, costMicroUsd: cost }, "job completed");
     // Only now that the paid output is stored and the job completed; a failure here never fails the job.
-    await deps.enqueueFinish?.(rec.id).catch((err: unknown) => log.error({ err }, "could not queue the finish run"));
+    // A WAV output without a finish block is already done: its peaks were made as it was stored.
+    if (rec.finish !== null || waveformKey === null) {
+      await deps.enqueueFinish?.(rec.id).catch((err: unknown) => log.error({ err }, "could not queue the finish run"));
+    }
     return "completed";
   };
 }

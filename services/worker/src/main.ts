@@ -1,6 +1,6 @@
 import { ConfigError, createLogger, type Logger } from "@acebatch/config";
 import { createRunComfyClient } from "@acebatch/provider";
-import { closeRedis, createJobStore, createRedis, QUEUE_NAMES, sharedSecret } from "@acebatch/queue";
+import { closeRedis, createJobStore, createRedis, QUEUE_NAMES, QUEUE_STREAMS, sharedSecret } from "@acebatch/queue";
 import { Queue } from "bullmq";
 import { createStorage, createUrlSigner } from "@acebatch/storage";
 import { DEFAULT_PROVIDER_BASE, loadWorkerConfig, tuneWorkerProcess, type WorkerConfig } from "./config.ts";
@@ -48,7 +48,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
     afterCall: (call, outcome) => recordProviderCall(redis, config.redis.prefix, call, outcome),
   });
   // A control handle on the queue: global pause/resume and the cap on generations in flight.
-  const control = new Queue(QUEUE_NAMES.generate, { connection: redis, prefix: config.redis.prefix });
+  const control = new Queue(QUEUE_NAMES.generate, { connection: redis, prefix: config.redis.prefix, streams: QUEUE_STREAMS });
   await control.setGlobalConcurrency(config.provider.maxConcurrent);
   const auth = createAuthGuard({
     redis,
