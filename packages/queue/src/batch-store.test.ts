@@ -27,6 +27,7 @@ const makeBatch = (overrides: Partial<BatchRecord> = {}): BatchRecord => ({
   estimated_cost_micro_usd: 24_000,
   estimated_seconds: 120,
   max_cost_micro_usd: null,
+  key_id: null,
   retry_of: null,
   retried_by: null,
   input_columns: ["tags", "duration"],

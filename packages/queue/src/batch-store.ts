@@ -34,6 +34,8 @@ export interface BatchRecord {
   estimated_seconds: number;
   /** The batch's spend cap, enforced by the worker through the ledger's batch budget. */
   max_cost_micro_usd: number | null;
+  /** The stored API key (`key_...`) that uploaded it; its jobs carry it so that key's budget applies. Null for the admin key. */
+  key_id: string | null;
   retry_of: string | null;
   retried_by: string | null;
   input_columns: string[];
@@ -62,7 +64,7 @@ function encode(fields: Partial<BatchRecord>): string[] {
 
 function decode(hash: Record<string, string>): BatchRecord | null {
   if (!hash.id) return null;
-  const rec: Record<string, unknown> = {};
+  const rec: Record<string, unknown> = { key_id: null };
   for (const [key, raw] of Object.entries(hash)) {
     if (JSON_FIELDS.has(key)) rec[key] = raw === "" ? [] : JSON.parse(raw);
     else if (raw === "") rec[key] = null;
@@ -140,7 +142,8 @@ return out
 `;
 
 /** A batch job's record as the batch writes it (everything else takes the job store's defaults). */
-export type NewBatchJob = Pick<JobRecord, "id" | "model" | "input" | "metadata" | "batch_id" | "estimated_cost_micro_usd" | "created_at">;
+export type NewBatchJob = Pick<JobRecord, "id" | "model" | "input" | "metadata" | "batch_id" | "estimated_cost_micro_usd" | "created_at"> &
+  Partial<Pick<JobRecord, "key_id">>;
 
 type ScriptRedis = Redis & {
   acebatchCreateBatch(record: string, index: string, ...args: string[]): Promise<number>;
@@ -261,6 +264,7 @@ export function createBatchStore({ redis, prefix }: { redis: Redis; prefix: stri
       if (job.batch_id) args.push("batch_id", job.batch_id);
       if (Object.keys(job.metadata).length > 0) args.push("metadata", JSON.stringify(job.metadata));
       if (job.estimated_cost_micro_usd !== null) args.push("estimated_cost_micro_usd", String(job.estimated_cost_micro_usd));
+      if (job.key_id) args.push("key_id", job.key_id);
       args.push("created_at", job.created_at, "status", "queued");
       args[at] = String(args.length - at - 1);
     }

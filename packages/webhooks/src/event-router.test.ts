@@ -43,6 +43,7 @@ const makeBatch = (overrides: Partial<BatchRecord> = {}): BatchRecord => ({
   estimated_cost_micro_usd: 2_000,
   estimated_seconds: 10,
   max_cost_micro_usd: null,
+  key_id: null,
   retry_of: null,
   retried_by: null,
   input_columns: ["tags"],

@@ -45,7 +45,12 @@ const CANCEL_CHECK_EVERY = 10;
  * the queue receives the rows in row order. Stops early when the batch is cancelled meanwhile.
  * Returns how many jobs the batch holds from these chunks.
  */
-export async function commitJobs(deps: CommitDeps, batchId: string, chunks: AsyncIterable<StagedJob[]>): Promise<{ jobs: number; cancelled: boolean }> {
+export async function commitJobs(
+  deps: CommitDeps,
+  batch: { id: string; keyId: string | null },
+  chunks: AsyncIterable<StagedJob[]>,
+): Promise<{ jobs: number; cancelled: boolean }> {
+  const batchId = batch.id;
   let jobs = 0;
   let index = 0;
   const inFlight: Promise<void>[] = [];
@@ -58,6 +63,7 @@ export async function commitJobs(deps: CommitDeps, batchId: string, chunks: Asyn
       input: job.input,
       metadata: job.metadata,
       batch_id: batchId,
+      key_id: batch.keyId,
       estimated_cost_micro_usd: job.costMicroUsd,
       created_at: createdAt,
     }));

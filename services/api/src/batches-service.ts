@@ -48,6 +48,8 @@ export interface SubmitOptions {
   name?: string;
   maxCostMicroUsd: number | null;
   idempotencyKey?: string;
+  /** The stored API key uploading it (null for the admin key): its budget applies to every job. */
+  keyId?: string | null;
 }
 
 export type SubmitOutcome =
@@ -170,6 +172,7 @@ export function createBatchesService(deps: BatchesServiceDeps) {
       estimated_cost_micro_usd: summary.estimatedCostMicroUsd,
       estimated_seconds: summary.estimatedSeconds,
       max_cost_micro_usd: options.maxCostMicroUsd,
+      key_id: options.keyId ?? null,
       retry_of: null,
       retried_by: null,
       input_columns: columns.input,
@@ -188,7 +191,7 @@ export function createBatchesService(deps: BatchesServiceDeps) {
     if (options.maxCostMicroUsd !== null && options.maxCostMicroUsd !== undefined) {
       await deps.ledger.setBudget({ kind: "batch", id }, { limitMicroUsd: options.maxCostMicroUsd, period: "none", timezone: "UTC" });
     }
-    const committed = await commitJobs({ batches, queues: deps.queues, now }, id, stagedChunks(batches, token!, staged));
+    const committed = await commitJobs({ batches, queues: deps.queues, now }, { id, keyId: options.keyId ?? null }, stagedChunks(batches, token!, staged));
     // A batch cancelled while it was being enqueued holds only the jobs written before the cancel.
     await batches.transition(id, committed.cancelled ? { from: "*", set: { accepted: committed.jobs } } : { from: ["enqueueing"], to: "in_progress", set: { enqueued_at: now().toISOString() } });
     await drop();
@@ -350,7 +353,7 @@ export function createBatchesService(deps: BatchesServiceDeps) {
         if (chunk.length > 0) yield chunk;
       }
     }
-    const { jobs, cancelled } = await commitJobs({ batches, queues: deps.queues, now }, retryId, chunks());
+    const { jobs, cancelled } = await commitJobs({ batches, queues: deps.queues, now }, { id: retryId, keyId: original.key_id }, chunks());
     await batches.transition(retryId, {
       from: cancelled ? "*" : ["enqueueing"],
       to: cancelled ? undefined : "in_progress",

@@ -91,6 +91,16 @@ describe("/v1/keys", () => {
     const byAdmin = (await t.call("POST", "/v1/jobs", TEST_ADMIN_KEY, { model: T2A, input: { tags: "b" } })).json();
     expect((await store.get(byKey.id))?.key_id).toBe(created.id);
     expect((await store.get(byAdmin.id))?.key_id).toBeNull();
+
+    // A batch's jobs carry the uploading key too, so its budget covers bulk work as well.
+    const batcher = await t.createKey(["batches"]);
+    const combos = { model: T2A, input: { duration: 5 }, axes: { genre: ["house", "jazz"] }, variations: 2 };
+    const batch = await t.call("POST", "/v1/batches", batcher.key, combos);
+    expect(batch.statusCode).toBe(201);
+    const batchJobs = await t.call("GET", `/v1/jobs?batch_id=${batch.json().id}&limit=10`, TEST_ADMIN_KEY);
+    const ids = batchJobs.json().data.map((j: { id: string }) => j.id);
+    expect(ids).toHaveLength(4);
+    for (const rec of await store.getMany(ids)) expect(rec?.key_id).toBe(batcher.id);
   });
 });
 

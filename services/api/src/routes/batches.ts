@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { budgetKeyIdOf } from "../auth.ts";
 import { batchArchive } from "../batch-archive.ts";
 import type { UploadReport } from "../batch-report.ts";
 import { resultsCsv, resultsJsonl, type ResultDeps } from "../batch-results.ts";
@@ -167,6 +168,7 @@ export async function batchRoutes(app: FastifyInstance, options: BatchRoutesOpti
         name: query.name,
         maxCostMicroUsd: maxCostUsd === undefined ? null : usdToMicroUsd(maxCostUsd),
         idempotencyKey: request.headers["idempotency-key"],
+        keyId: budgetKeyIdOf(request.principal),
       };
       let outcome;
       try {
