@@ -11,6 +11,8 @@ export interface SpawnServiceOptions {
   timeoutMs?: number;
   /** Arguments after the script path. */
   args?: string[];
+  /** Node options before the script path (e.g. V8 heap flags NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
   /** Working directory (default the current one). */
   cwd?: string;
   /** How much recent output to keep, in bytes (default 1 MiB). */
@@ -50,7 +52,7 @@ export function spawnService(
   const script = resolve(options.cwd ?? ".", scriptPath);
   const output = new OutputBuffer(options.maxOutputBytes ?? 1024 * 1024);
 
-  const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...(options.args ?? [])], {
     cwd: options.cwd,
     env: { ...inheritedEnv(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
