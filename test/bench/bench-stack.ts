@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createLogger } from "@acebatch/config";
 import { loadApiConfig, startApi } from "@acebatch/api";
+import { createKeys } from "@acebatch/queue";
 import { startSimulator } from "@acebatch/simulator";
+import { Redis } from "ioredis";
 import { freePort, spawnService, uniquePrefix, type SpawnedService } from "@acebatch/testing";
 
 export const BENCH_KEY = "bench-admin-key-0123456789abcdef";
@@ -28,6 +30,7 @@ export async function startBenchStack(options: { label: string; redisUrl: string
     PROVIDER_RPS: "0",
     ...options.workerEnv,
   };
+  const redis = new Redis(options.redisUrl);
   const api = await startApi(loadApiConfig(env), { adminKey: BENCH_KEY, logger: createLogger({ name: "api", level: "warn" }) });
   const workers: SpawnedService[] = [];
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -53,18 +56,15 @@ export async function startBenchStack(options: { label: string; redisUrl: string
         );
       }
     },
+    /**
+     * Completed jobs, read as one ZCARD of the job store's status index: the measurement must not
+     * load the system it measures (listing every completed job through the API 4× a second did).
+     */
     async countCompleted(): Promise<number> {
-      let total = 0;
-      let cursor: string | null = null;
-      do {
-        const res = await fetch(`${baseUrl}/v1/jobs?status=completed&limit=500${cursor ? `&cursor=${cursor}` : ""}`, { headers });
-        const page = (await res.json()) as { data: unknown[]; next_cursor: string | null };
-        total += page.data.length;
-        cursor = page.next_cursor;
-      } while (cursor);
-      return total;
+      return redis.zcard(createKeys(env.ACEBATCH_PREFIX!).jobsByStatus("completed"));
     },
     async close() {
+      redis.disconnect();
       for (const w of workers) await w.stop("SIGTERM");
       await api.close();
       await simulator.close();

@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
+import { endianness } from "node:os";
 
 import { readWavInfo } from "./probe.ts";
 import { createPeakAccumulator, type WaveformPeaks } from "./waveform-peaks.ts";
@@ -46,21 +47,29 @@ export async function wavPeaks(path: string, options: { columns?: number; signal
   const usableBytes = info.frames * info.blockAlign;
   if (usableBytes === 0) return peaks.result(info.sampleRate);
 
+  // 16-bit PCM (what the provider and the simulator send) is read through an Int16Array view on a
+  // little-endian machine; other encodings sample by sample through their reader.
+  const int16View = info.sampleFormat === 1 && info.bitsPerSample === 16 && endianness() === "LE";
   const samples = new Float64Array(16_384);
   let carry = Buffer.alloc(0);
   const stream = createReadStream(path, { start: info.dataOffset, end: info.dataOffset + usableBytes - 1, highWaterMark: 256 * 1024, signal: options.signal });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const buffer = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let buffer = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     const whole = buffer.length - (buffer.length % sampleBytes);
-    let filled = 0;
-    for (let offset = 0; offset < whole; offset += sampleBytes) {
-      samples[filled++] = read(buffer, offset);
-      if (filled === samples.length) {
-        peaks.add(samples, filled);
-        filled = 0;
+    if (int16View) {
+      if (buffer.byteOffset % 2 !== 0) buffer = Buffer.from(buffer);
+      peaks.add(new Int16Array(buffer.buffer, buffer.byteOffset, whole / 2), whole / 2, 1 / 32_768);
+    } else {
+      let filled = 0;
+      for (let offset = 0; offset < whole; offset += sampleBytes) {
+        samples[filled++] = read(buffer, offset);
+        if (filled === samples.length) {
+          peaks.add(samples, filled);
+          filled = 0;
+        }
       }
+      peaks.add(samples, filled);
     }
-    peaks.add(samples, filled);
     carry = Buffer.from(buffer.subarray(whole));
   }
   return peaks.result(info.sampleRate);

@@ -31,15 +31,34 @@ export function createPeakAccumulator(columns: number, totalFrames: number, chan
   const frames = Math.max(1, totalFrames);
   const mins = new Float64Array(columns).fill(Infinity);
   const maxs = new Float64Array(columns).fill(-Infinity);
+  // Frame f belongs to column min(columns - 1, floor(f × columns / frames)); column c starts at
+  // frame ceil(c × frames / columns). Samples are folded a column-run at a time, with no division
+  // per sample. Samples past the expected length fold into the last column.
+  const firstSampleOf = (column: number) => Math.ceil((column * frames) / columns) * channels;
+  let column = 0;
+  let nextColumnAt = columns > 1 ? firstSampleOf(1) : Infinity;
   let sampleIndex = 0;
   return {
-    add(samples: ArrayLike<number>, count = samples.length): void {
-      for (let i = 0; i < count; i++, sampleIndex++) {
-        const frame = Math.floor(sampleIndex / channels);
-        const column = Math.min(columns - 1, Math.floor((frame * columns) / frames));
-        const v = samples[i]!;
-        if (v < mins[column]!) mins[column] = v;
-        if (v > maxs[column]!) maxs[column] = v;
+    /** Fold `count` interleaved samples, each multiplied by `scale` (e.g. 1/32768 for 16-bit integers). */
+    add(samples: ArrayLike<number>, count = samples.length, scale = 1): void {
+      let i = 0;
+      while (i < count) {
+        while (sampleIndex >= nextColumnAt) {
+          column++;
+          nextColumnAt = column < columns - 1 ? firstSampleOf(column + 1) : Infinity;
+        }
+        const end = Math.min(count, i + (nextColumnAt - sampleIndex));
+        let lo = mins[column]!;
+        let hi = maxs[column]!;
+        for (let k = i; k < end; k++) {
+          const v = samples[k]! * scale;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        mins[column] = lo;
+        maxs[column] = hi;
+        sampleIndex += end - i;
+        i = end;
       }
     },
     result(sampleRate: number): WaveformPeaks {

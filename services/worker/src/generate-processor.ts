@@ -172,6 +172,11 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     const outputSeconds = expectedOutputSeconds(rec.model, rec.input);
     const schedule = createPollSchedule(deps.settings.polling, outputSeconds, deps.speed.current());
     const startedAt = Date.now();
+    // When the render was last seen unfinished: it completed between then and the look that found
+    // it done. Observing the midpoint (not the time of that look) lets the speed estimate rise as
+    // well as fall; observing the look itself would feed the poll delay back into the estimate,
+    // and polling could never get faster again once it had slowed.
+    let lastSeenUnfinishedAt = startedAt;
     let lastStatus = rec.provider_status;
     let cancelHandled = false;
     for (;;) {
@@ -187,9 +192,10 @@ export function createGenerateProcessor(deps: GenerateDeps) {
         await deps.store.update(rec.id, { provider_status: status.status, queue_position: status.queuePosition });
       }
       if (status.status === "completed") {
-        deps.speed.observe(outputSeconds, Date.now() - startedAt);
+        deps.speed.observe(outputSeconds, (lastSeenUnfinishedAt + Date.now()) / 2 - startedAt);
         return "completed" as const;
       }
+      lastSeenUnfinishedAt = Date.now();
       if (status.status === "cancelled") return "cancelled" as const;
       if (status.status === "failed") return "failed" as const;
     }
