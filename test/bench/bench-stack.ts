@@ -45,6 +45,7 @@ export async function startBenchStack(options: { label: string; redisUrl: string
       workers.push(worker);
       return worker;
     },
+    /** Submit `count` text-to-audio jobs through the API, 100 at a time; tags default to "bench <i>" (set them in `input` to repeat one). */
     async submit(count: number, input: Record<string, unknown>) {
       const body = (i: number) => JSON.stringify({ model: "acestep-ai/ace-step/text-to-audio", input: { tags: `bench ${i}`, ...input } });
       for (let i = 0; i < count; i += 100) {

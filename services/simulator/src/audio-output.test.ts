@@ -137,6 +137,21 @@ describe("output audio", () => {
       sim.state.reset();
     }
   });
+
+  it("serves the same bytes from output_cache_bytes' files as it synthesizes without them", async () => {
+    const input = { tags: "house, 124 BPM", duration: 5, seed: 5 };
+    const bytes = async (url: string) => Buffer.from(await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).arrayBuffer());
+    const streamed = await bytes((await run(T2A, input)).output!.audio);
+    sim.state.updateConfig({ output_cache_bytes: 10 * 1024 * 1024 });
+    try {
+      const urls = [(await run(T2A, input)).output!.audio, (await run(T2A, input)).output!.audio];
+      for (const body of await Promise.all(urls.map(bytes))) expect(body.equals(streamed)).toBe(true);
+      const { probe } = await download(urls[0]!);
+      expect(probe).toMatchObject({ durationSeconds: 5, sampleRate: 48_000, channels: 2, bytes: streamed.length });
+    } finally {
+      sim.state.reset();
+    }
+  });
 });
 
 describe("unusable sources end the request failed", () => {

@@ -47,6 +47,11 @@ export const simConfigSchema = z.strictObject({
   corrupt_downloads: z.boolean(),
   /** Time limit for fetching an inpaint/outpaint source, in ms. */
   source_fetch_timeout_ms: z.int().min(1).max(600_000),
+  /**
+   * Keep served WAVs as temp files, up to this many bytes in all, so identical outputs (same
+   * length, rate, seed and tags) are synthesized once; 0 = synthesize every download as it streams.
+   */
+  output_cache_bytes: z.int().min(0).max(64 * 1024 ** 3),
 });
 
 export type SimConfig = z.infer<typeof simConfigSchema>;
@@ -72,6 +77,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = Object.freeze({
   reject_tags_containing: null,
   corrupt_downloads: false,
   source_fetch_timeout_ms: 30_000,
+  output_cache_bytes: 0,
 }) as SimConfig;
 
 /** A config patch that does not validate; `issues` name each bad key. */

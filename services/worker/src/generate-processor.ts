@@ -40,6 +40,9 @@ export interface GenerateDeps {
   enqueueFinish?: (jobId: string) => Promise<unknown>;
 }
 
+/** What a render found done on the first status look is taken to have needed, as a share of the wait. */
+const FIRST_LOOK_SHRINK = 0.8;
+
 export type GenerateOutcome = "completed" | "cancelled" | "already_finished";
 
 /**
@@ -172,11 +175,12 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     const outputSeconds = expectedOutputSeconds(rec.model, rec.input);
     const schedule = createPollSchedule(deps.settings.polling, outputSeconds, deps.speed.current());
     const startedAt = Date.now();
-    // When the render was last seen unfinished: it completed between then and the look that found
-    // it done. Observing the midpoint (not the time of that look) lets the speed estimate rise as
-    // well as fall; observing the look itself would feed the poll delay back into the estimate,
-    // and polling could never get faster again once it had slowed.
-    let lastSeenUnfinishedAt = startedAt;
+    // A render found done on the first look may have finished long before it, so observing that
+    // look's time would feed the poll delay back into the speed estimate and polling could never
+    // get faster again once it had slowed. Such a look observes a little less than it waited
+    // (FIRST_LOOK_SHRINK), so the first look creeps earlier until it sometimes comes too soon;
+    // a render that needed more looks observes the full time.
+    let looks = 0;
     let lastStatus = rec.provider_status;
     let cancelHandled = false;
     for (;;) {
@@ -192,10 +196,11 @@ export function createGenerateProcessor(deps: GenerateDeps) {
         await deps.store.update(rec.id, { provider_status: status.status, queue_position: status.queuePosition });
       }
       if (status.status === "completed") {
-        deps.speed.observe(outputSeconds, (lastSeenUnfinishedAt + Date.now()) / 2 - startedAt);
+        const waitedMs = Date.now() - startedAt;
+        deps.speed.observe(outputSeconds, looks === 0 ? waitedMs * FIRST_LOOK_SHRINK : waitedMs);
         return "completed" as const;
       }
-      lastSeenUnfinishedAt = Date.now();
+      looks++;
       if (status.status === "cancelled") return "cancelled" as const;
       if (status.status === "failed") return "failed" as const;
     }

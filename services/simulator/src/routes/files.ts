@@ -3,6 +3,7 @@ import { createWavStream, wavByteLength, type WavStreamOptions } from "@acebatch
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
+import { createOutputCache } from "../output-cache.ts";
 import { ERROR_CODES, ProviderError } from "../provider-error.ts";
 import type { SimulatorState } from "../simulator-state.ts";
 
@@ -11,10 +12,13 @@ const FILE_NAME = /^([0-9a-f-]{36})\.wav$/;
 
 /**
  * `GET /files/{request_id}.wav`: the provider's CDN. No auth (downloads never carry the token);
- * the WAV is synthesized while it streams, so any length costs no memory.
+ * the WAV is synthesized while it streams, so any length costs no memory (or, with
+ * `output_cache_bytes`, synthesized once to a temp file and streamed from there).
  */
 export async function fileRoutes(app: FastifyInstance, options: { state: SimulatorState }): Promise<void> {
   const { state } = options;
+  const cache = createOutputCache(() => state.config().output_cache_bytes);
+  app.addHook("onClose", () => cache.close());
 
   const lookup = (params: unknown): WavStreamOptions => {
     const { file } = fileParams.parse(params);
@@ -40,7 +44,8 @@ export async function fileRoutes(app: FastifyInstance, options: { state: Simulat
     if (state.config().corrupt_downloads) {
       return reply.header("content-type", "text/html").send("<!doctype html><html><body>502 Bad Gateway</body></html>");
     }
-    return reply.headers(headers(options)).send(createWavStream(options));
+    const body = (await cache.open(options)) ?? createWavStream(options);
+    return reply.headers(headers(options)).send(body);
   });
 
   // HEAD answers the size without rendering anything or counting a download.
