@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every acebatch process: Node 24 runs the TypeScript entry points directly (type
 # stripping), so there is no build step. Pick the process with the command:
-#   api        node --max-semi-space-size=8 --heap-growing-percent=20 services/api/src/main.ts (default;
+#   api        node --max-semi-space-size=8 --heap-growing-percent=50 services/api/src/main.ts (default;
 #              the flags keep its memory low, see README "Memory")
 #   worker     node services/worker/src/main.ts
 #   simulator  node services/simulator/src/main.ts
@@ -41,4 +41,4 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8080
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=20", "services/api/src/main.ts"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "services/api/src/main.ts"]
