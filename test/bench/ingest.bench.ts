@@ -6,7 +6,7 @@
 // so its peak RSS is the kernel's high-water mark for that process alone, not this benchmark's
 // client and baseline.
 import { createReadStream, createWriteStream, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -15,6 +15,7 @@ import { Queue } from "bullmq";
 import { BATCH_JOB_PRIORITY, batchJobId, closeRedis, createQueues, createRedis, generateJobOptions } from "@acebatch/queue";
 import { freePort, spawnService, startTestRedis, uniquePrefix } from "@acebatch/testing";
 import { report } from "./bench-result.ts";
+import { processMemory } from "./process-memory.ts";
 
 const KEY = "bench-admin-key-0123456789abcdef";
 const ROWS = Number(process.env.BENCH_INGEST_ROWS ?? 100_000);
@@ -33,13 +34,6 @@ function* csv(rows: number): Generator<string> {
     }
     yield chunk;
   }
-}
-
-/** Resident and peak resident memory of a process, from the kernel (bytes). */
-async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)![1]) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
 }
 
 const redis = await startTestRedis();
@@ -103,11 +97,11 @@ async function rawAddBulk(batchId: string, rows: number) {
 await rawAddBulk("bat_warmupwarmupwarmupwarmupwa", 2_000);
 await rawQueue.obliterate({ force: true });
 
-const before = await memoryOf(api.pid);
+const before = await processMemory(api.pid);
 const t0 = performance.now();
 const batchId = await upload(bigFile, ROWS);
 const uploadSeconds = (performance.now() - t0) / 1000;
-const after = await memoryOf(api.pid);
+const after = await processMemory(api.pid);
 const peakRss = after.peak;
 const inQueue = await queues.generate.getJobCountByTypes("prioritized", "waiting");
 if (inQueue !== ROWS + 2_000) throw new Error(`expected ${ROWS + 2_000} jobs in BullMQ, found ${inQueue}`);

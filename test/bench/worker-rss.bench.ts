@@ -8,13 +8,14 @@
 // the expected size, or the bench throws.
 // BENCH_WORKER_RSS_JOBS: job count; BENCH_WORKER_NODE_OPTIONS: the worker's NODE_OPTIONS;
 // BENCH_WORKER_RSS_TIMELINE=1: print one sample a second to stderr.
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { probeAudioFile } from "@acebatch/audio";
 import { startTestRedis, waitFor } from "@acebatch/testing";
 import { report } from "./bench-result.ts";
+import { processMemory } from "./process-memory.ts";
 import { BENCH_KEY, startBenchStack } from "./bench-stack.ts";
 
 const JOBS = Number(process.env.BENCH_WORKER_RSS_JOBS ?? 100);
@@ -30,20 +31,6 @@ const SAMPLE_MS = 100;
 const MiB = 1024 * 1024;
 const mb = (bytes: number) => Number((bytes / MiB).toFixed(1));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-
-interface Memory {
-  rss: number;
-  peak: number;
-  anon: number;
-  file: number;
-}
-
-/** Resident, peak resident, anonymous and file-backed resident memory of a process (bytes). */
-async function memoryOf(pid: number): Promise<Memory> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM"), anon: kb("RssAnon"), file: kb("RssFile") };
-}
 
 interface JobView {
   id: string;
@@ -95,7 +82,7 @@ async function measure(): Promise<void> {
 
   const worker = await stack.startWorker();
   await sleep(1_000); // let start-up settle (first reconciliation pass, connections)
-  const start = await memoryOf(worker.pid);
+  const start = await processMemory(worker.pid);
 
   // Sample the worker's memory, and (less often) how many jobs have completed, while the jobs run.
   const samples: { t: number; rss: number; anon: number; file: number; completed: number; lagMs: number }[] = [];
@@ -104,7 +91,7 @@ async function measure(): Promise<void> {
   const t0 = performance.now();
   const sampler = (async () => {
     while (sampling) {
-      const m = await memoryOf(worker.pid).catch(() => null); // gone: the wait below reports the exit
+      const m = await processMemory(worker.pid).catch(() => null); // gone: the wait below reports the exit
       if (m === null) break;
       samples.push({ t: performance.now() - t0, rss: m.rss, anon: m.anon, file: m.file, completed, lagMs: lag.max / 1e6 });
       await sleep(SAMPLE_MS);
@@ -140,7 +127,7 @@ async function measure(): Promise<void> {
   const totalSeconds = (performance.now() - t0) / 1000;
   sampling = false;
   await Promise.all([sampler, counter]);
-  const end = await memoryOf(worker.pid);
+  const end = await processMemory(worker.pid);
   if (process.env.BENCH_WORKER_RSS_TIMELINE) {
     for (const s of samples.filter((_, i) => i % 10 === 0)) {
       console.error(`t=${(s.t / 1000).toFixed(1)}s rss=${mb(s.rss)} anon=${mb(s.anon)} file=${mb(s.file)} completed=${s.completed} lagmax=${s.lagMs.toFixed(0)}ms`);
