@@ -86,13 +86,13 @@ describe("period resets", () => {
     const { ledger, at } = makeLedger("settle-period", "2026-05-10T23:59:00Z");
     await ledger.setBudget(GLOBAL_SCOPE, { limitMicroUsd: 10_000, period: "day", timezone: "UTC" });
     await ledger.reserve("job_1", 3_000, [GLOBAL_SCOPE]);
+    expect(await ledger.reservation("job_1")).toMatchObject({ scopes: [{ scope: GLOBAL_SCOPE, periodKey: "d:2026-05-10@UTC" }] });
     at("2026-05-11T00:01:00Z");
     const crossed = await ledger.settle("job_1", 6_000, facts);
     expect(crossed.thresholdsCrossed).toEqual([{ scope: GLOBAL_SCOPE, percent: 50 }]);
     expect(await ledger.getBudget(GLOBAL_SCOPE)).toMatchObject({ spentMicroUsd: 0, reservedMicroUsd: 0 });
     at("2026-05-10T23:59:30Z");
     expect(await ledger.getBudget(GLOBAL_SCOPE)).toMatchObject({ spentMicroUsd: 6_000, reservedMicroUsd: 0 });
-    expect(await ledger.reservation("job_1")).toMatchObject({ scopes: [{ scope: GLOBAL_SCOPE, periodKey: "d:2026-05-10@UTC" }] });
   });
 });
 

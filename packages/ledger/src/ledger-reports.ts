@@ -30,7 +30,7 @@ export async function readTotals(redis: Redis, keys: LedgerKeys): Promise<SpendT
   return toRow(await redis.hgetall(keys.spendTotals()));
 }
 
-/** The ledger's record of a job, or null if it never reserved or settled. */
+/** The ledger's record of a job, or null if it never reserved or settled (a settled one keeps only state and actual). */
 export async function readReservation(redis: Redis, keys: LedgerKeys, jobId: string): Promise<ReservationView | null> {
   const hash = await redis.hgetall(keys.job(jobId));
   if (!hash.state) return null;
@@ -41,7 +41,7 @@ export async function readReservation(redis: Redis, keys: LedgerKeys, jobId: str
   return {
     jobId,
     state: hash.state as ReservationView["state"],
-    amountMicroUsd: int(hash.amount),
+    amountMicroUsd: hash.amount === undefined ? null : int(hash.amount),
     actualMicroUsd: hash.actual === undefined ? null : int(hash.actual),
     attempt: hash.attempt ? int(hash.attempt) : null,
     scopes,

@@ -108,7 +108,46 @@ describe("settle", () => {
     await ledger.settle("job_2", 4_600, facts({ seconds: 23, batchId: "b1" }));
     expect(await ledger.getBudget(GLOBAL_SCOPE)).toMatchObject({ spentMicroUsd: 7_700, reservedMicroUsd: 0, remainingMicroUsd: 2_300 });
     expect(await ledger.getBudget(batch("b1"))).toMatchObject({ spentMicroUsd: 7_700, reservedMicroUsd: 0 });
-    expect(await ledger.reservation("job_2")).toMatchObject({ state: "settled", amountMicroUsd: 4_000, actualMicroUsd: 4_600 });
+    expect(await ledger.reservation("job_2")).toMatchObject({ state: "settled", amountMicroUsd: null, actualMicroUsd: 4_600, scopes: [] });
+  });
+
+  it("leaves a settled record holding only its state and actual cost, and replays stay no-ops", async () => {
+    const prefix = uniquePrefix("ledger-small");
+    const ledger = createLedger({ redis, prefix });
+    await ledger.setBudget(GLOBAL_SCOPE, { limitMicroUsd: 10_000, period: "none", timezone: "UTC" });
+    const record = (id: string) => redis.hgetall(`${prefix}:ledger:job:${id}`);
+    // A live reservation, a released one, and none at all.
+    await ledger.reserve("job_live#1", 4_000, [GLOBAL_SCOPE, batch("b1")], { attempt: 1 });
+    await ledger.reserve("job_released#1", 2_000, [GLOBAL_SCOPE], { attempt: 1 });
+    await ledger.release("job_released#1");
+    expect(await record("job_released#1")).toHaveProperty("released_at");
+    await ledger.settle("job_live#1", 3_100, facts({ batchId: "b1" }));
+    await ledger.settle("job_released#1", 1_000, facts());
+    await ledger.settle("job_none#1", 500, facts());
+    expect(await record("job_live#1")).toEqual({ state: "settled", actual: "3100" });
+    expect(await record("job_released#1")).toEqual({ state: "settled", actual: "1000" });
+    expect(await record("job_none#1")).toEqual({ state: "settled", actual: "500" });
+    expect(await ledger.reservation("job_live#1")).toEqual({
+      jobId: "job_live#1",
+      state: "settled",
+      amountMicroUsd: null,
+      actualMicroUsd: 3_100,
+      attempt: null,
+      scopes: [],
+      reservedAt: null,
+      releasedAt: null,
+      settledAt: null,
+    });
+
+    // Settling again, reserving again (even for a newer attempt) and releasing change nothing.
+    expect(await ledger.settle("job_live#1", 9_000, facts({ batchId: "b1" }))).toEqual({ settled: false, thresholdsCrossed: [] });
+    expect(await ledger.reserve("job_live#1", 4_000, [GLOBAL_SCOPE], { attempt: 2 })).toEqual({ ok: true, alreadyReserved: false, alreadySettled: true });
+    expect(await ledger.reserve("job_none#1", 4_000, [GLOBAL_SCOPE])).toEqual({ ok: true, alreadyReserved: false, alreadySettled: true });
+    expect(await ledger.release("job_live#1")).toBe(false);
+    expect(await record("job_live#1")).toEqual({ state: "settled", actual: "3100" });
+    expect(await ledger.getBudget(GLOBAL_SCOPE)).toMatchObject({ spentMicroUsd: 4_600, reservedMicroUsd: 0 });
+    expect(await ledger.getBudget(batch("b1"))).toMatchObject({ spentMicroUsd: 3_100, reservedMicroUsd: 0 });
+    expect(await ledger.totals()).toEqual({ jobs: 3, seconds: 30, costMicroUsd: 4_600 });
   });
 
   it("still counts money spent without a live reservation, once", async () => {

@@ -244,7 +244,7 @@ export function createLedger({ redis, prefix, now = () => new Date() }: LedgerOp
     spend: (groupBy: "model" | "day" | "batch") => readSpend(redis, keys, groupBy),
     /** All settled spend: jobs, seconds of audio, micro-dollars. */
     totals: () => readTotals(redis, keys),
-    /** The ledger's record of one job, or null. */
+    /** The ledger's record of one job, or null; a settled one keeps only its state and actual cost. */
     reservation: (jobId: string) => readReservation(redis, keys, jobId),
   };
 }

@@ -77,17 +77,24 @@ export interface SpendRow {
 
 export type SpendTotals = Omit<SpendRow, "key">;
 
-/** The ledger's record of one job. */
+/**
+ * The ledger's record of one job. A settled record keeps only its state and `actualMicroUsd` (the
+ * money is in the counters and spend rows by then), so for it every other field is null and
+ * `scopes` is empty.
+ */
 export interface ReservationView {
   jobId: string;
   state: "reserved" | "released" | "settled";
-  amountMicroUsd: number;
+  /** The amount reserved; null once settled. */
+  amountMicroUsd: number | null;
+  /** The real cost; set only once settled. */
   actualMicroUsd: number | null;
   attempt: number | null;
-  /** Each scope with the period key its money sits in. */
+  /** Each scope with the period key its money sits in; empty once settled. */
   scopes: { scope: BudgetScope; periodKey: string }[];
   reservedAt: string | null;
   releasedAt: string | null;
+  /** No longer kept: null (only records settled before that still carry it). */
   settledAt: string | null;
 }
 
