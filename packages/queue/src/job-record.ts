@@ -113,7 +113,6 @@ const OUTPUT_FIELDS = {
   sha256: "out_sha256",
   seed: "out_seed",
 } as const satisfies Record<keyof StoredOutput, string>;
-const OUTPUT_FIELD_NAMES = new Set<string>(Object.values(OUTPUT_FIELDS));
 
 function encodeOutput(output: StoredOutput | null, out: string[]): void {
   for (const [property, field] of Object.entries(OUTPUT_FIELDS)) {
@@ -189,12 +188,30 @@ export const RECORD_DEFAULTS: Readonly<Omit<JobRecord, "id" | "model" | "input" 
 
 const DEFAULTS: Readonly<Record<string, unknown>> = RECORD_DEFAULTS;
 
+/**
+ * Every field of a record (the type check fails here until a new JobRecord field is listed); the
+ * `out_*` fields are read by decodeOutput. Anything else in the hash is other packages' bookkeeping
+ * kept on the record to save keys, e.g. the webhook dispatcher's `wh_claim` / `wh_fanned`:
+ * decodeRecord leaves it out, so it never reaches a JobRecord or the API's job JSON.
+ */
+const RECORD_FIELDS: ReadonlySet<string> = new Set(
+  Object.keys({
+    ...RECORD_DEFAULTS,
+    id: "",
+    model: "",
+    input: {},
+    status: "queued",
+    created_at: "",
+    submit_lease_until: null,
+  } satisfies Record<keyof JobRecord, unknown>),
+);
+
 /** Rebuild a record from HGETALL output; null when the hash does not exist. */
 export function decodeRecord(hash: Record<string, string>): JobRecord | null {
   if (!hash.id) return null;
   const rec: Record<string, unknown> = { ...RECORD_DEFAULTS, metadata: {}, output: decodeOutput(hash) };
   for (const [key, raw] of Object.entries(hash)) {
-    if (OUTPUT_FIELD_NAMES.has(key)) continue;
+    if (!RECORD_FIELDS.has(key)) continue;
     if (raw === "") rec[key] = key in DEFAULTS ? DEFAULTS[key] : null;
     else if (JSON_FIELDS.has(key)) rec[key] = JSON.parse(raw);
     else if (INT_FIELDS.has(key)) rec[key] = Number(raw);

@@ -57,6 +57,19 @@ describe("job store", () => {
     expect((await store.get(job.id))?.output).toEqual({ ...output, seed: null });
   });
 
+  it("leaves out fields other packages keep on the record (the webhook marks)", async () => {
+    const store = createJobStore({ redis, prefix: uniquePrefix("foreign") });
+    const job = makeJob({ webhook_url: "https://hooks.example/x" });
+    await store.create(job);
+    await store.transition(job.id, { from: "*", to: "completed", set: { cost_micro_usd: 1_000 } });
+    const before = await store.get(job.id);
+    await redis.hset(store.keys.job(job.id), "wh_claim", "completed", "wh_fanned", String(Date.now()));
+    const after = await store.get(job.id);
+    expect(after).toEqual(before);
+    expect(Object.keys(after!)).not.toContain("wh_claim");
+    expect((await store.getMany([job.id]))[0]).toEqual(before);
+  });
+
   it("moves a job only from an allowed status and keeps the status index in step", async () => {
     const store = createJobStore({ redis, prefix: uniquePrefix("transition") });
     const job = makeJob();

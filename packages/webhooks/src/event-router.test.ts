@@ -8,6 +8,8 @@ import { createWebhookQueue, type WebhookQueue } from "./delivery-queue.ts";
 import { createEndpointStore } from "./endpoint-store.ts";
 import { createEventRouter } from "./event-router.ts";
 import { deliveryId, eventId, urlDestinationKey } from "./events.ts";
+import { claimJobStatus, markJobFanned } from "./job-marks.ts";
+import { webhookKeys } from "./keys.ts";
 
 let redis: Redis;
 const queues: WebhookQueue[] = [];
@@ -67,7 +69,13 @@ function setup(label: string) {
   const jobs = createJobStore({ redis, prefix });
   const pending = async () => (await deliveries.list("pending", 100)).records;
   const statusMessage = (jobId: string, from: string, to: string, batchId = "") => JSON.stringify({ type: "job.status", job_id: jobId, from, to, batch_id: batchId });
-  return { prefix, queue, endpoints, deliveries, router, jobs, pending, statusMessage };
+  const record = (jobId: string) => redis.hgetall(createKeys(prefix).job(jobId));
+  /** Webhook keys a finished job could have left behind (the marks belong on its record). */
+  const strayKeys = async () => [
+    ...(await redis.keys(`${prefix}:webhooks:claim:*`)),
+    ...(await redis.keys(`${prefix}:webhooks:fanned-jobs`)),
+  ];
+  return { prefix, queue, endpoints, deliveries, router, jobs, pending, statusMessage, record, strayKeys };
 }
 
 describe("event router", () => {
@@ -92,6 +100,45 @@ describe("event router", () => {
     expect(records.find((r) => r.endpoint_id === all!.id)).toBeTruthy();
     expect(await t.queue.getJobCounts("wait", "delayed", "prioritized")).toMatchObject({ wait: 2 });
     expect(await t.queue.getJob(own.id)).toBeTruthy();
+
+    // The claim and the fanned-out mark are fields of the job's record, not keys of their own,
+    // the record stays a listpack, and the job as read back does not show them.
+    expect(await t.strayKeys()).toEqual([]);
+    const hash = await t.record(job.id);
+    expect(hash.wh_claim).toBe("completed");
+    expect(Number(hash.wh_fanned)).toBeGreaterThan(Date.now() - 60_000);
+    expect(await redis.object("ENCODING", createKeys(t.prefix).job(job.id))).toBe("listpack");
+    const rec = await t.jobs.get(job.id);
+    expect(rec).not.toHaveProperty("wh_claim");
+    expect(rec).not.toHaveProperty("wh_fanned");
+  });
+
+  it("lets exactly one of several dispatchers claim a job's status message, and never revives a deleted record", async () => {
+    const t = setup("router-claim");
+    const connections = Array.from({ length: 4 }, () => new Redis(inject("redisUrl"), { maxRetriesPerRequest: 1 }));
+    try {
+      const job = makeJob();
+      await t.jobs.create(job);
+      await t.jobs.transition(job.id, { from: "*", to: "completed" });
+      const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => claimJobStatus(connections[i % 4]!, t.prefix, job.id, "completed")));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await claimJobStatus(redis, t.prefix, job.id, "completed")).toBe(false);
+
+      // A record deleted meanwhile (retention) is neither claimed nor marked back into existence.
+      const gone = makeJob();
+      await t.jobs.create(gone);
+      await t.jobs.transition(gone.id, { from: "*", to: "cancelled" });
+      await redis.del(createKeys(t.prefix).job(gone.id));
+      await redis.zadd(webhookKeys(t.prefix).watchJobs(), 0, gone.id);
+      expect(await claimJobStatus(redis, t.prefix, gone.id, "cancelled")).toBe(false);
+      await markJobFanned(redis, t.prefix, gone.id, Date.now());
+      await t.router.handleMessage(t.statusMessage(gone.id, "queued", "cancelled"));
+      expect(await redis.exists(createKeys(t.prefix).job(gone.id))).toBe(0);
+      expect(await redis.zscore(webhookKeys(t.prefix).watchJobs(), gone.id)).toBeNull();
+      expect(await t.strayKeys()).toEqual([]);
+    } finally {
+      await Promise.all(connections.map((c) => c.quit()));
+    }
   });
 
   it("finds, by reconciliation, a job that finished while no dispatcher listened", async () => {
@@ -104,15 +151,42 @@ describe("event router", () => {
     expect(await t.router.reconcile()).toEqual({ jobs: 0, batches: 0 });
   });
 
+  it("reconciles only the finished jobs whose record carries no fanned-out mark", async () => {
+    const t = setup("router-reconcile-marks");
+    const heard = makeJob({ webhook_url: "https://own.example/hook" });
+    const missed = makeJob({ webhook_url: "https://own.example/hook" });
+    for (const j of [heard, missed]) {
+      await t.jobs.create(j);
+      await t.jobs.transition(j.id, { from: "*", to: "completed", set: { finished_at: new Date().toISOString() } });
+    }
+    await t.router.handleMessage(t.statusMessage(heard.id, "in_progress", "completed"));
+    expect((await t.pending()).map((r) => r.subject_id)).toEqual([heard.id]);
+    expect(await t.record(missed.id)).not.toHaveProperty("wh_fanned");
+    // A sorted set of marks left by an older version is dropped by the pass.
+    await redis.zadd(`${t.prefix}:webhooks:fanned-jobs`, Date.now(), heard.id);
+
+    expect(await t.router.reconcile()).toEqual({ jobs: 1, batches: 0 });
+    expect((await t.pending()).map((r) => r.subject_id).sort()).toEqual([heard.id, missed.id].sort());
+    expect(await t.record(missed.id)).toHaveProperty("wh_fanned");
+    expect(await t.record(missed.id)).not.toHaveProperty("wh_claim");
+    expect(await t.router.reconcile()).toEqual({ jobs: 0, batches: 0 });
+    expect(await t.strayKeys()).toEqual([]);
+  });
+
   it("watches long-lived jobs created before the look-back window until they finish", async () => {
     const t = setup("router-watch");
     const old = makeJob({ webhook_url: "https://own.example/hook" }, Date.now() - 30 * 3_600_000);
     await t.jobs.create(old);
     await t.jobs.transition(old.id, { from: "*", to: "waiting_budget" });
     expect(await t.router.reconcile()).toEqual({ jobs: 0, batches: 0 });
+    expect(await redis.zscore(webhookKeys(t.prefix).watchJobs(), old.id)).not.toBeNull();
     await t.jobs.transition(old.id, { from: "*", to: "completed", set: { finished_at: new Date().toISOString() } });
     expect(await t.router.reconcile()).toEqual({ jobs: 1, batches: 0 });
     expect((await t.pending()).map((r) => r.subject_id)).toEqual([old.id]);
+    // Marked on its record and no longer watched: the next pass finds nothing.
+    expect(await t.record(old.id)).toHaveProperty("wh_fanned");
+    expect(await redis.zscore(webhookKeys(t.prefix).watchJobs(), old.id)).toBeNull();
+    expect(await t.router.reconcile()).toEqual({ jobs: 0, batches: 0 });
   });
 
   it("sends batch.completed once when the batch's last job finishes", async () => {

@@ -9,7 +9,8 @@ import type { EndpointStore } from "./endpoint-store.ts";
 import { eventId, type EventType, type WebhookEvent } from "./events.ts";
 import { destinationsFor, fanOut } from "./fan-out.ts";
 import { webhookKeys } from "./keys.ts";
-import { markJobFanned, unfannedFinalJobs } from "./reconcile.ts";
+import { claimJobStatus, markJobFanned } from "./job-marks.ts";
+import { unfannedFinalJobs } from "./reconcile.ts";
 
 export interface EventRouterDeps {
   /** A worker-role connection (commands retry while Redis is away). */
@@ -99,8 +100,8 @@ export function createEventRouter(deps: EventRouterDeps) {
   }
 
   /**
-   * Handle one channel message. Several dispatchers receive each one; a short claim lets one of
-   * them do the work (if it dies half-way, reconcile() finds the job again).
+   * Handle one channel message. Several dispatchers receive each one; a claim on the job's record
+   * lets one of them do the work (if it dies half-way, reconcile() finds the job again).
    */
   async function handleMessage(raw: string): Promise<void> {
     let message: ChannelMessage;
@@ -112,15 +113,11 @@ export function createEventRouter(deps: EventRouterDeps) {
     if (message.type === "job.status") {
       const to = message.to as JobStatus;
       if (typeof message.job_id !== "string" || !JOB_EVENT[to]) return;
-      if (!(await claim(`${message.job_id}:${to}`))) return;
+      if (!(await claimJobStatus(redis, prefix, message.job_id, to))) return;
       await jobFinished(message.job_id);
     } else if (ACCOUNT_EVENTS.has(message.type)) {
       await accountEvent(message, raw);
     }
-  }
-
-  async function claim(what: string): Promise<boolean> {
-    return (await redis.set(`${prefix}:webhooks:claim:${what}`, "1", "EX", 300, "NX")) === "OK";
   }
 
   /**

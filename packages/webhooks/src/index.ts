@@ -31,5 +31,6 @@ export { jobEventData, batchEventData, batchIsFinished, fullCounts } from "./eve
 export { destinationsFor, fanOut, type Destination } from "./fan-out.ts";
 export { createEventRouter, type ChannelMessage, type EventRouter, type EventRouterDeps } from "./event-router.ts";
 export { createEventSubscriber, type ChannelListener, type EventSubscriber } from "./event-subscriber.ts";
-export { markJobFanned, RECONCILE_LOOKBACK_MS, unfannedFinalJobs } from "./reconcile.ts";
+export { claimJobStatus, JOB_MARK_FIELDS, markJobFanned } from "./job-marks.ts";
+export { RECONCILE_LOOKBACK_MS, unfannedFinalJobs } from "./reconcile.ts";
 export { webhookEnvShape, loadWebhookSettings, type WebhookEnv, type WebhookSettings } from "./webhook-env.ts";

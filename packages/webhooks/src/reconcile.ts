@@ -1,5 +1,6 @@
 import { newId } from "@acebatch/contracts";
 import type { Redis } from "ioredis";
+import { JOB_MARK_FIELDS } from "./job-marks.ts";
 import { webhookKeys } from "./keys.ts";
 
 /**
@@ -9,20 +10,22 @@ import { webhookKeys } from "./keys.ts";
  *    non-final index have finished since (however long they ran);
  * 2. jobs created within the look-back window that are final: these cover jobs that were created
  *    and finished between two passes (ids are time-sortable, so the window is a lex range);
- * then every job not final now joins the watch set. Both reads skip jobs already fanned out.
+ * then every job not final now joins the watch set. Both reads skip jobs already fanned out (the
+ * mark is a field of the job's record, so it lasts as long as the record does).
  *
- * KEYS[1] watch set, KEYS[2] fanned-out marks (the job indexes share their hash-tagged prefix);
- * ARGV[1] prefix, ARGV[2] lowest job id of the window (inclusive), ARGV[3] most ids to return,
- * ARGV[4] now (ms), ARGV[5] how long fanned-out marks are kept (ms). Returns job ids.
+ * KEYS[1] watch set (the job indexes and records share its hash-tagged prefix);
+ * ARGV[1] prefix, ARGV[2] lowest job id of the window (inclusive), ARGV[3] most ids to return.
+ * Returns job ids.
  */
 const UNFANNED_FINAL_JOBS = `
 local p = ARGV[1]
-local watch, fanned = KEYS[1], KEYS[2]
+local watch = KEYS[1]
 local q, w, ip = p .. ':jobs:status:queued', p .. ':jobs:status:waiting_budget', p .. ':jobs:status:in_progress'
 local max = tonumber(ARGV[3])
 local out, seen = {}, {}
+local function fanned(id) return redis.call('HEXISTS', p .. ':job:' .. id, '${JOB_MARK_FIELDS.fanned}') == 1 end
 for _, id in ipairs(redis.call('ZDIFF', 4, watch, q, w, ip)) do
-  if redis.call('ZSCORE', fanned, id) or redis.call('EXISTS', p .. ':job:' .. id) == 0 then
+  if fanned(id) or redis.call('EXISTS', p .. ':job:' .. id) == 0 then
     redis.call('ZREM', watch, id)
   elseif #out < max then
     out[#out + 1] = id
@@ -33,18 +36,19 @@ for _, s in ipairs({'completed', 'failed', 'cancelled'}) do
   if #out >= max then break end
   for _, id in ipairs(redis.call('ZRANGE', p .. ':jobs:status:' .. s, '[' .. ARGV[2], '+', 'BYLEX')) do
     if #out >= max then break end
-    if not seen[id] and not redis.call('ZSCORE', fanned, id) then
+    if not seen[id] and not fanned(id) then
       out[#out + 1] = id
       seen[id] = true
     end
   end
 end
 redis.call('ZUNIONSTORE', watch, 4, watch, q, w, ip)
-redis.call('ZREMRANGEBYSCORE', fanned, '-inf', '(' .. (tonumber(ARGV[4]) - tonumber(ARGV[5])))
+-- Versions before the marks moved onto the records kept them in this sorted set (up to 4 h of ids).
+redis.call('UNLINK', p .. ':webhooks:fanned-jobs')
 return out
 `;
 
-type ScriptRedis = Redis & { acebatchUnfannedFinalJobs(watch: string, fanned: string, ...args: string[]): Promise<string[]> };
+type ScriptRedis = Redis & { acebatchUnfannedFinalJobs(watch: string, ...args: string[]): Promise<string[]> };
 
 /**
  * How far back (by creation time in the id) a pass looks for finished jobs nobody fanned out. It
@@ -58,17 +62,10 @@ export const RECONCILE_LOOKBACK_MS = 3 * 3_600_000;
 export async function unfannedFinalJobs(redis: Redis, prefix: string, options: { nowMs: number; lookbackMs?: number; max?: number }): Promise<string[]> {
   const r = redis as ScriptRedis;
   if (typeof r.acebatchUnfannedFinalJobs !== "function") {
-    redis.defineCommand("acebatchUnfannedFinalJobs", { numberOfKeys: 2, lua: UNFANNED_FINAL_JOBS });
+    redis.defineCommand("acebatchUnfannedFinalJobs", { numberOfKeys: 1, lua: UNFANNED_FINAL_JOBS });
   }
   const lookback = options.lookbackMs ?? RECONCILE_LOOKBACK_MS;
   // `job_` + the 10 time characters of an id made at the window's start: every later id sorts after it.
   const lowest = newId("job", Math.max(0, options.nowMs - lookback)).slice(0, 14);
-  const keys = webhookKeys(prefix);
-  return r.acebatchUnfannedFinalJobs(keys.watchJobs(), keys.fannedJobs(), prefix, lowest, String(options.max ?? 2_000), String(options.nowMs), String(lookback + 3_600_000));
-}
-
-/** Mark a job's final event as fanned out (and stop watching it). */
-export async function markJobFanned(redis: Redis, prefix: string, jobId: string, nowMs: number): Promise<void> {
-  const keys = webhookKeys(prefix);
-  await redis.multi().zadd(keys.fannedJobs(), nowMs, jobId).zrem(keys.watchJobs(), jobId).exec();
+  return r.acebatchUnfannedFinalJobs(webhookKeys(prefix).watchJobs(), prefix, lowest, String(options.max ?? 2_000));
 }
