@@ -38,6 +38,8 @@ function withScripts(redis: Redis): ScriptRedis {
 }
 
 const DEFAULT_SETTINGS: BudgetSettings = { limitMicroUsd: null, period: "none", timezone: "UTC" };
+/** How long reserve/settle reuse a scope's settings, ms (see `settingsForMoney`). */
+const SETTINGS_REUSE_MS = 200;
 /** Slots outlive the longest period (a month) with margin. */
 const SLOT_TTL_SECONDS = 40 * 24 * 60 * 60;
 
@@ -77,9 +79,29 @@ export function createLedger({ redis, prefix, now = () => new Date() }: LedgerOp
     });
   }
 
+  // Settings read for reserve/settle, reused for SETTINGS_REUSE_MS: a busy worker would otherwise
+  // read every scope's settings twice per job. A change made in the meantime is caught like one
+  // made between a read and the script: the old counter forwards to the new one.
+  const recentSettings = new Map<string, { settings: BudgetSettings; readAt: number }>();
+
+  async function settingsForMoney(scopeKeys: readonly string[]): Promise<BudgetSettings[]> {
+    const nowMs = Date.now();
+    const fresh = scopeKeys.map((key) => {
+      const hit = recentSettings.get(key);
+      return hit && nowMs - hit.readAt < SETTINGS_REUSE_MS ? hit.settings : null;
+    });
+    const missing = scopeKeys.filter((_, i) => fresh[i] === null);
+    if (missing.length === 0) return fresh as BudgetSettings[];
+    const read = await readSettings(missing);
+    if (recentSettings.size > 10_000) recentSettings.clear();
+    missing.forEach((key, i) => recentSettings.set(key, { settings: read[i]!, readAt: nowMs }));
+    let next = 0;
+    return fresh.map((s) => s ?? read[next++]!);
+  }
+
   /** The current period of each scope. A setting changed after this read is caught in Lua by the forward pointers. */
   async function currentWindows(scopeKeys: readonly string[], at: Date): Promise<PeriodWindow[]> {
-    const settings = await readSettings(scopeKeys);
+    const settings = await settingsForMoney(scopeKeys);
     return settings.map((s) => periodWindow(s.period, s.timezone, at));
   }
 
@@ -91,6 +113,7 @@ export function createLedger({ redis, prefix, now = () => new Date() }: LedgerOp
       throw new RangeError(`period must be one of ${BUDGET_PERIODS.join(", ")}, got ${JSON.stringify(settings.period)}`);
     }
     const timezone = canonicalTimezone(settings.timezone);
+    recentSettings.delete(key);
     const at = now();
     const [previous] = await readSettings([key]);
     const oldWindow = periodWindow(previous!.period, previous!.timezone, at);
@@ -110,6 +133,7 @@ export function createLedger({ redis, prefix, now = () => new Date() }: LedgerOp
       String(ranges.length),
       ...ranges.flatMap(([day, first, last]) => [day, String(first), String(last)]),
     );
+    recentSettings.delete(key);
     return getBudget(scope);
   }
 

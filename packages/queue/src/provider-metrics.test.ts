@@ -1,7 +1,7 @@
 import { deletePrefix, uniquePrefix, waitFor } from "@acebatch/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { PROVIDER_LATENCY_BUCKETS, readProviderMetrics, recordProviderCall } from "./provider-metrics.ts";
+import { createProviderMetricsBuffer, PROVIDER_LATENCY_BUCKETS, readProviderMetrics, recordProviderCall } from "./provider-metrics.ts";
 
 let redis: Redis;
 const prefix = uniquePrefix("provider-metrics");
@@ -49,4 +49,29 @@ it("never throws, even on a closed connection", () => {
   const closed = new Redis(inject("redisUrl"), { lazyConnect: true, enableOfflineQueue: false });
   closed.disconnect();
   expect(() => recordProviderCall(closed, prefix, { kind: "submit" }, { httpStatus: 200, durationMs: 1 })).not.toThrow();
+});
+
+it("a buffer sums calls in the process and writes them on flush, keeping counts a failed flush could not write", async () => {
+  const bufferPrefix = uniquePrefix("provider-metrics-buffer");
+  const broken = new Redis(inject("redisUrl"), { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  const buffer = createProviderMetricsBuffer(broken, bufferPrefix, { flushIntervalMs: 60_000 });
+  for (let i = 0; i < 3; i++) buffer.record({ kind: "status" }, { httpStatus: 200, durationMs: 10 });
+  await buffer.flush(); // not connected: nothing written, nothing lost
+  expect((await readProviderMetrics(redis, bufferPrefix)).calls).toEqual([]);
+
+  // The failed flush made the lazy connection start connecting: wait until it is up.
+  if (broken.status !== "ready") await new Promise((resolve) => broken.once("ready", resolve));
+  buffer.record({ kind: "status" }, { httpStatus: 429, durationMs: 10, error: { code: "provider_rate_limited", retryAfterMs: 1_000 } });
+  await buffer.close();
+  const snapshot = await readProviderMetrics(redis, bufferPrefix);
+  expect(snapshot.calls).toEqual(
+    expect.arrayContaining([
+      { endpoint: "status", outcome: "ok", count: 3 },
+      { endpoint: "status", outcome: "provider_rate_limited", count: 1 },
+    ]),
+  );
+  expect(snapshot.latency.find((l) => l.endpoint === "status")!.buckets[0]).toBe(4);
+  expect(snapshot.throttled).toEqual([{ endpoint: "status", count: 1 }]);
+  await deletePrefix(redis, bufferPrefix);
+  broken.disconnect();
 });

@@ -31,32 +31,100 @@ export interface ProviderMetricsSnapshot {
 // Label values become hash field parts: keep them to a small, safe alphabet.
 const label = (value: string | undefined) => (value ?? "unknown").toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 60) || "unknown";
 
+/** The hash fields one provider call adds to, with the amounts (pure; shared by both recorders). */
+export function providerCallIncrements(call: ProviderCallFacts, outcome: ProviderCallOutcomeFacts): [field: string, amount: number][] {
+  const endpoint = label(call.kind);
+  const seconds = Math.max(0, outcome.durationMs) / 1000;
+  const index = PROVIDER_LATENCY_BUCKETS.findIndex((bound) => seconds <= bound);
+  const out: [string, number][] = [
+    [`calls|${endpoint}|${outcome.error ? label(outcome.error.code ?? "error") : "ok"}`, 1],
+    [`latency|${endpoint}|${index === -1 ? "inf" : index}`, 1],
+    [`latency_sum_us|${endpoint}`, Math.round(seconds * 1_000_000)],
+  ];
+  if (outcome.httpStatus === 429) out.push([`throttled|${endpoint}`, 1]);
+  const retryAfterMs = outcome.error?.retryAfterMs;
+  if (typeof retryAfterMs === "number" && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
+    out.push([`retry_after|${endpoint}`, 1], [`retry_after_ms|${endpoint}`, Math.round(retryAfterMs)]);
+  }
+  return out;
+}
+
 /**
- * Count one provider call in Redis (one pipelined round trip, fire and forget): calls by endpoint
- * and outcome (`ok` or the failure code), a latency histogram, 429s and Retry-After waits. Meant for
- * the provider client's `afterCall` hook in every worker; never throws, never waits.
+ * Count one provider call in Redis at once (one pipelined round trip, fire and forget). Never
+ * throws, never waits. Busy workers use `createProviderMetricsBuffer` instead.
  */
 export function recordProviderCall(redis: Redis, prefix: string, call: ProviderCallFacts, outcome: ProviderCallOutcomeFacts): void {
   try {
     const key = createKeys(prefix).providerMetrics();
-    const endpoint = label(call.kind);
-    const seconds = Math.max(0, outcome.durationMs) / 1000;
-    const index = PROVIDER_LATENCY_BUCKETS.findIndex((bound) => seconds <= bound);
-    const pipeline = redis
-      .pipeline()
-      .hincrby(key, `calls|${endpoint}|${outcome.error ? label(outcome.error.code ?? "error") : "ok"}`, 1)
-      .hincrby(key, `latency|${endpoint}|${index === -1 ? "inf" : index}`, 1)
-      .hincrby(key, `latency_sum_us|${endpoint}`, Math.round(seconds * 1_000_000));
-    if (outcome.httpStatus === 429) pipeline.hincrby(key, `throttled|${endpoint}`, 1);
-    const retryAfterMs = outcome.error?.retryAfterMs;
-    if (typeof retryAfterMs === "number" && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
-      pipeline.hincrby(key, `retry_after|${endpoint}`, 1).hincrby(key, `retry_after_ms|${endpoint}`, Math.round(retryAfterMs));
-    }
+    const pipeline = redis.pipeline();
+    for (const [field, amount] of providerCallIncrements(call, outcome)) pipeline.hincrby(key, field, amount);
     pipeline.exec().catch(() => undefined);
   } catch {
     // Metrics must never disturb a provider call.
   }
 }
+
+/**
+ * Provider-call counters summed in the process and added to Redis once per `flushIntervalMs`
+ * (one HINCRBY per changed field): four calls per job would otherwise cost four round trips
+ * and a dozen commands. Counts a flush could not write are kept for the next one, so a Redis
+ * outage delays metrics but does not lose them; `close()` writes what is left. `record` never
+ * throws and never waits.
+ */
+export function createProviderMetricsBuffer(redis: Redis, prefix: string, options: { flushIntervalMs?: number } = {}) {
+  const key = createKeys(prefix).providerMetrics();
+  let pending = new Map<string, number>();
+  let flushing: Promise<void> | null = null;
+
+  const add = (into: Map<string, number>, field: string, amount: number) => into.set(field, (into.get(field) ?? 0) + amount);
+
+  async function writePending(): Promise<void> {
+    if (pending.size === 0) return;
+    const batch = pending;
+    pending = new Map();
+    const entries = [...batch];
+    try {
+      const pipeline = redis.pipeline();
+      for (const [field, amount] of entries) pipeline.hincrby(key, field, amount);
+      const results = (await pipeline.exec()) ?? [];
+      // Keep what was not written for the next flush.
+      entries.forEach(([field, amount], i) => {
+        if (!results[i] || results[i]![0]) add(pending, field, amount);
+      });
+    } catch {
+      for (const [field, amount] of entries) add(pending, field, amount);
+    }
+  }
+
+  /** Write what has been counted so far (one flush at a time). */
+  function flush(): Promise<void> {
+    flushing ??= writePending().finally(() => {
+      flushing = null;
+    });
+    return flushing;
+  }
+
+  const timer = setInterval(() => void flush(), options.flushIntervalMs ?? 1_000);
+  timer.unref();
+
+  return {
+    record(call: ProviderCallFacts, outcome: ProviderCallOutcomeFacts): void {
+      try {
+        for (const [field, amount] of providerCallIncrements(call, outcome)) add(pending, field, amount);
+      } catch {
+        // Metrics must never disturb a provider call.
+      }
+    },
+    flush,
+    /** Stop the timer and write the remaining counts (best effort). */
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+export type ProviderMetricsBuffer = ReturnType<typeof createProviderMetricsBuffer>;
 
 /** Read the cluster-wide provider-call counters (one HGETALL). */
 export async function readProviderMetrics(redis: Redis, prefix: string): Promise<ProviderMetricsSnapshot> {

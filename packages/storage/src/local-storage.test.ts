@@ -76,6 +76,17 @@ describe("content type sidecars", () => {
     expect(await storage.stat("jobs/job_a/original.wav")).toEqual({ bytes: 3, contentType: "audio/wav" });
   });
 
+  it("are written only for a type the extension does not imply, and one put of the implied type removes an old one", async () => {
+    const sidecar = path.join(storage.root, ".meta/jobs/job_b/original.wav.json");
+    await storage.putFile("jobs/job_b/original.wav", await tempWith("abc"), { contentType: "audio/wav" });
+    await expect(stat(sidecar)).rejects.toMatchObject({ code: "ENOENT" });
+    await storage.putFile("jobs/job_b/original.wav", await tempWith("abc"), { contentType: "audio/x-odd" });
+    expect(await storage.stat("jobs/job_b/original.wav")).toEqual({ bytes: 3, contentType: "audio/x-odd" });
+    await storage.putFile("jobs/job_b/original.wav", await tempWith("abcd"), { contentType: "audio/wav" });
+    await expect(stat(sidecar)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await storage.stat("jobs/job_b/original.wav")).toEqual({ bytes: 4, contentType: "audio/wav" });
+  });
+
 });
 
 describe("presigned URLs", () => {

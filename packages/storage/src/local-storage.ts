@@ -31,8 +31,8 @@ interface ContentTypeSidecar {
 /**
  * Objects on the local filesystem under `root`:
  * - `{root}/{key}`: the object's bytes;
- * - `{root}/.meta/{key}.json`: `{"content_type": "..."}` recorded by `putFile` (an object without one,
- *   e.g. from `putJson`, gets the type implied by its extension);
+ * - `{root}/.meta/{key}.json`: `{"content_type": "..."}` recorded by `putFile` when the type is not
+ *   the one the key's extension implies (an object without one gets the implied type);
  * - `{root}/.tmp/`: downloads in progress and scratch files, on the same filesystem so every write
  *   ends in one atomic rename.
  * Keys may not have segments starting with `.`, so they can never reach `.meta/` or `.tmp/`.
@@ -85,16 +85,22 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
       const dest = objectPath(key);
       assertValidContentType(contentType);
       await fsyncFile(srcPath);
-      // The type is recorded before the bytes appear, so a reader never sees a new object without it.
-      const sidecar: ContentTypeSidecar = { content_type: contentType };
-      await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmpDir);
+      if (contentType === contentTypeForKey(key)) {
+        // The extension says it already (every output we store): no sidecar to write, but one
+        // left by an earlier put of another type must not outlive it.
+        await unlinkIfExists(sidecarPath(key));
+      } else {
+        // The type is recorded before the bytes appear, so a reader never sees a new object without it.
+        const sidecar: ContentTypeSidecar = { content_type: contentType };
+        await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmpDir);
+      }
       await moveFileAtomic(srcPath, dest, tmpDir);
       return { bytes: (await stat(dest)).size };
     },
 
     async putJson(key, value) {
       const dest = objectPath(key);
-      const text = JSON.stringify(value, null, 2);
+      const text = JSON.stringify(value);
       if (text === undefined) throw new TypeError(`putJson(${key}): value is not JSON-serialisable`);
       await writeFileAtomic(dest, `${text}\n`, tmpDir);
     },

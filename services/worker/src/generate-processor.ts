@@ -171,7 +171,16 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     return false;
   }
 
-  async function pollUntilDone(rec: JobRecord, requestId: string, log: Logger, signal?: AbortSignal) {
+  /**
+   * Poll until the provider is done. Each look re-reads the record (a cancel may have been asked
+   * for); the outcome carries the last record read, so the caller needs no read of its own.
+   */
+  async function pollUntilDone(
+    rec: JobRecord,
+    requestId: string,
+    log: Logger,
+    signal?: AbortSignal,
+  ): Promise<{ outcome: "completed" | "cancelled" | "failed"; rec: JobRecord }> {
     const outputSeconds = expectedOutputSeconds(rec.model, rec.input);
     const schedule = createPollSchedule(deps.settings.polling, outputSeconds, deps.speed.current());
     const startedAt = Date.now();
@@ -183,26 +192,28 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     let looks = 0;
     let lastStatus = rec.provider_status;
     let cancelHandled = false;
+    let current = rec;
     for (;;) {
       await sleep(schedule.nextDelayMs(), signal);
-      const current = await deps.store.get(rec.id);
-      if (current?.cancel_requested && !cancelHandled) {
+      current = (await deps.store.get(rec.id)) ?? current;
+      if (current.cancel_requested && !cancelHandled) {
         cancelHandled = true;
-        if (await cancelAtProvider(rec, requestId, log, signal)) return "cancelled" as const;
+        if (await cancelAtProvider(rec, requestId, log, signal)) return { outcome: "cancelled", rec: current };
       }
       const status = await deps.provider.status(requestId, { logger: log, signal });
-      if (status.status !== lastStatus || status.queuePosition !== current?.queue_position) {
+      if (status.status === "completed") {
+        // The completion itself records provider_status; no separate write.
+        const waitedMs = Date.now() - startedAt;
+        deps.speed.observe(outputSeconds, looks === 0 ? waitedMs * FIRST_LOOK_SHRINK : waitedMs);
+        return { outcome: "completed", rec: current };
+      }
+      if (status.status !== lastStatus || status.queuePosition !== current.queue_position) {
         lastStatus = status.status;
         await deps.store.update(rec.id, { provider_status: status.status, queue_position: status.queuePosition });
       }
-      if (status.status === "completed") {
-        const waitedMs = Date.now() - startedAt;
-        deps.speed.observe(outputSeconds, looks === 0 ? waitedMs * FIRST_LOOK_SHRINK : waitedMs);
-        return "completed" as const;
-      }
       looks++;
-      if (status.status === "cancelled") return "cancelled" as const;
-      if (status.status === "failed") return "failed" as const;
+      if (status.status === "cancelled") return { outcome: "cancelled", rec: current };
+      if (status.status === "failed") return { outcome: "failed", rec: current };
     }
   }
 
@@ -235,13 +246,15 @@ export function createGenerateProcessor(deps: GenerateDeps) {
       set: { attempts: ctx.attempt, error: null },
     });
     if (!started.ok) return "already_finished";
-    rec = (await deps.store.get(rec.id))!;
+    // What the transition just wrote; the poll's first look reads the whole record again.
+    rec = { ...rec, attempts: ctx.attempt, error: null, status: resuming ? "in_progress" : rec.status };
 
     const requestId = rec.request_id ?? (await submit(rec, log, ctx.signal));
     if (rec.request_id) log.info({ requestId }, "resuming the provider request recorded by an earlier attempt");
-    rec = (await deps.store.get(rec.id))!;
 
-    const outcome = await pollUntilDone(rec, requestId, log, ctx.signal);
+    const polled = await pollUntilDone(rec, requestId, log, ctx.signal);
+    rec = polled.rec;
+    const outcome = polled.outcome;
     if (outcome === "cancelled") return finishCancelled(rec.id, "cancelled at the provider before it rendered");
 
     const result = await deps.provider.result(requestId, { logger: log, signal: ctx.signal });

@@ -16,7 +16,7 @@ import { createLedger } from "@acebatch/ledger";
 import { createJobEstimator, createSourceLengthProbe } from "@acebatch/pricing";
 import { createJobMoney } from "./money/job-money.ts";
 import { createOrphanReconciler } from "./reconcile-orphans.ts";
-import { publishEvent, recordProviderCall } from "@acebatch/queue";
+import { createProviderMetricsBuffer, publishEvent } from "@acebatch/queue";
 import { createQueues } from "@acebatch/queue";
 import { createScheduleWorker } from "./schedule-worker.ts";
 import { createWebhookService } from "./webhook-worker.ts";
@@ -33,10 +33,16 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
   }
   const redis = createRedis(config.redis.url, "worker");
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis connection error"));
-  const store = createJobStore({ redis, prefix: config.redis.prefix });
+  // Job records, money, the provider gate and metrics on a connection of their own that sends
+  // every command issued in one tick as one write: at high concurrency dozens of jobs talk to
+  // Redis in the same tick. BullMQ keeps its own connection (its blocking reads must not share one).
+  const commands = createRedis(config.redis.url, "worker", { enableAutoPipelining: true });
+  commands.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis connection error"));
+  const store = createJobStore({ redis: commands, prefix: config.redis.prefix });
   const storage = createStorage(config.storage);
   const secret = config.sourceUrls.secret ?? (await sharedSecret(redis, config.redis.prefix, "url-signing"));
-  const gate = createProviderGate({ redis, prefix: config.redis.prefix, settings: config.provider });
+  const gate = createProviderGate({ redis: commands, prefix: config.redis.prefix, settings: config.provider });
+  const providerMetrics = createProviderMetricsBuffer(commands, config.redis.prefix);
   const client = createRunComfyClient({
     baseUrl: config.provider.baseUrl,
     // Any non-empty token is accepted by the simulator.
@@ -45,7 +51,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
     // Every provider HTTP call, from every worker process, passes the shared gate.
     beforeCall: (_call, { signal }) => gate.acquire(signal),
     // Cluster-wide provider-call metrics, read by the API's /metrics.
-    afterCall: (call, outcome) => recordProviderCall(redis, config.redis.prefix, call, outcome),
+    afterCall: (call, outcome) => providerMetrics.record(call, outcome),
   });
   // A control handle on the queue: global pause/resume and the cap on generations in flight.
   const control = new Queue(QUEUE_NAMES.generate, { connection: redis, prefix: config.redis.prefix, streams: QUEUE_STREAMS });
@@ -66,7 +72,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
   });
   const probe = createSourceLengthProbe({ allowPrivateHosts: config.money.sourceAllowPrivateHosts });
   const money = createJobMoney({
-    ledger: createLedger({ redis, prefix: config.redis.prefix }),
+    ledger: createLedger({ redis: commands, prefix: config.redis.prefix }),
     estimate: createJobEstimator({
       prices: config.money.prices,
       sourceJobSeconds: async (id) => (await store.get(id))?.output?.duration_seconds ?? null,
@@ -169,6 +175,8 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
       await webhooks.close(config.shutdownDeadlineMs);
       await scheduleProducers.close();
       await control.close();
+      await providerMetrics.close();
+      await closeRedis(commands);
       await closeRedis(redis);
     },
   };
