@@ -34,7 +34,23 @@ export function idFloorAt(kind: IdKind, ms: number): string {
  * valid BullMQ custom job id.
  */
 export function newId(kind: IdKind, nowMs: number = Date.now()): string {
-  return `${ID_PREFIXES[kind]}_${encodeIdTime(nowMs)}${crockfordChars(randomBytes(16), 16)}`;
+  return `${ID_PREFIXES[kind]}_${encodeIdTime(nowMs)}${crockfordChars(randomPart(), 16)}`;
+}
+
+// Random bytes for ids drawn from a pool refilled 4 KiB at a time: one CSPRNG call per 256 ids
+// instead of one per id (a busy API makes thousands a second). Each id's bytes are used once.
+const POOL_IDS = 256;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function randomPart(): Uint8Array {
+  if (poolOffset >= pool.length) {
+    pool = randomBytes(16 * POOL_IDS);
+    poolOffset = 0;
+  }
+  const part = pool.subarray(poolOffset, poolOffset + 16);
+  poolOffset += 16;
+  return part;
 }
 
 const ID_PATTERNS: Record<IdKind, RegExp> = {

@@ -3,7 +3,8 @@ import { Redis, type RedisOptions } from "ioredis";
 /**
  * Redis connections by role. Workers block on Redis and must retry forever
  * (`maxRetriesPerRequest: null`, which BullMQ requires); producers sit in the HTTP path and must
- * fail fast so the API can answer 503 instead of hanging while Redis is down.
+ * fail fast so the API can answer 503 instead of hanging while Redis is down, and pipeline
+ * automatically (never give a producer connection to anything that blocks, e.g. a BullMQ Worker).
  */
 export type RedisRole = "worker" | "producer" | "subscriber";
 
@@ -17,7 +18,9 @@ export function createRedis(url: string, role: RedisRole, overrides: RedisOption
   const byRole: Record<RedisRole, RedisOptions> = {
     worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
     subscriber: { maxRetriesPerRequest: null, enableOfflineQueue: true },
-    producer: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000 },
+    // Commands issued in one tick go out as one write: an API under load issues several per
+    // request (record + queue add) for dozens of requests at a time.
+    producer: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000, enableAutoPipelining: true },
   };
   return new Redis(url, { ...common, ...byRole[role], ...overrides });
 }

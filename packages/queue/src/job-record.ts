@@ -135,11 +135,13 @@ function decodeOutput(hash: Record<string, string>): StoredOutput | null {
   };
 }
 
-/** Serialise record fields for HSET; null becomes the empty string. */
-export function encodeFields(fields: Partial<JobRecord>): string[] {
+/** Serialise record fields for HSET; null becomes the empty string (or, with `skipEmpty`, is left out). */
+export function encodeFields(fields: Partial<JobRecord>, skipEmpty = false): string[] {
   const out: string[] = [];
-  for (const [key, value] of Object.entries(fields)) {
+  for (const key in fields) {
+    const value = fields[key as keyof JobRecord];
     if (value === undefined) continue;
+    if (skipEmpty && (value === null || (key in DEFAULTS && DEFAULTS[key] === value))) continue;
     if (key === "output") {
       encodeOutput(value as StoredOutput | null, out);
       continue;
@@ -223,8 +225,5 @@ export function decodeRecord(hash: Record<string, string>): JobRecord | null {
 
 /** Only the fields that carry a value: a new record is written without its empty defaults. */
 export function encodeNonEmptyFields(fields: Partial<JobRecord>): string[] {
-  const present = Object.fromEntries(
-    Object.entries(fields).filter(([key, value]) => value !== null && value !== undefined && !(key in DEFAULTS && DEFAULTS[key] === value)),
-  );
-  return encodeFields(present as Partial<JobRecord>);
+  return encodeFields(fields, true);
 }
