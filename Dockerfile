@@ -3,7 +3,9 @@
 # stripping), so there is no build step. Pick the process with the command:
 #   api        node --max-semi-space-size=8 --heap-growing-percent=50 services/api/src/main.ts (default;
 #              the flags keep its memory low, see README "Memory")
-#   worker     node services/worker/src/main.ts
+#   worker     env MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --heap-growing-percent=50
+#              --no-concurrent-array-buffer-sweeping services/worker/src/main.ts (one line; the
+#              flags and the variable keep its memory low and flat, see README "Memory")
 #   simulator  node services/simulator/src/main.ts
 #   all-in-one node services/standalone/src/main.ts
 #   cli        node packages/cli/src/main.ts <args>

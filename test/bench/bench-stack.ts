@@ -12,7 +12,14 @@ export const BENCH_KEY = "bench-admin-key-0123456789abcdef";
 const WORKER_MAIN = resolve(import.meta.dirname, "../../services/worker/src/main.ts");
 
 /** Simulator + API in this process and worker child processes, on one Redis, for benchmarks. */
-export async function startBenchStack(options: { label: string; redisUrl: string; simConfig: Record<string, unknown>; workerEnv?: Record<string, string> }) {
+export async function startBenchStack(options: {
+  label: string;
+  redisUrl: string;
+  simConfig: Record<string, unknown>;
+  workerEnv?: Record<string, string>;
+  /** Node options before the worker's script path (V8 flags NODE_OPTIONS refuses). */
+  workerNodeArgs?: string[];
+}) {
   const dataDir = await mkdtemp(join(tmpdir(), `acebatch-bench-${options.label}-`));
   const simulator = await startSimulator({ port: 0, host: "127.0.0.1", logger: createLogger({ name: "sim", level: "silent" }) });
   await fetch(`${simulator.origin}/__sim/config`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(options.simConfig) });
@@ -41,7 +48,7 @@ export async function startBenchStack(options: { label: string; redisUrl: string
     simulator,
     workers,
     async startWorker() {
-      const worker = await spawnService(WORKER_MAIN, env, { readyPattern: /worker ready/, maxOutputBytes: 64 * 1024 });
+      const worker = await spawnService(WORKER_MAIN, env, { readyPattern: /worker ready/, maxOutputBytes: 64 * 1024, nodeArgs: options.workerNodeArgs });
       workers.push(worker);
       return worker;
     },

@@ -6,10 +6,15 @@
 // kernel's VmHWM) ≤ 200 MB, and flat: the mean RSS of the last third of the steady phase (20 jobs in
 // flight) within 10% of the first third's. Every job must complete with a stored file of exactly
 // the expected size, or the bench throws.
+// The worker is started exactly as `pnpm start:worker` starts it: the same Node flags and the same
+// environment variables set in front of `node` (package.json), so the figure is the command users run.
 // BENCH_WORKER_RSS_JOBS: job count; BENCH_WORKER_NODE_OPTIONS: the worker's NODE_OPTIONS;
+// BENCH_WORKER_NODE_ARGS: Node flags instead of start:worker's (experiments; space-separated);
+// BENCH_WORKER_ENV: a JSON object of extra worker environment variables (experiments);
 // BENCH_WORKER_RSS_TIMELINE=1: print one sample a second to stderr.
+import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { probeAudioFile } from "@acebatch/audio";
@@ -38,6 +43,27 @@ interface JobView {
   output: { bytes: number; duration_seconds: number; waveform_url: string | null } | null;
 }
 
+/**
+ * `pnpm start:worker` (package.json) taken apart: `VAR=value` words before `node` become the
+ * worker's environment, the words between `node` and the script its Node flags.
+ */
+function startWorkerCommand(): { env: Record<string, string>; nodeArgs: string[] } {
+  const manifest = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../package.json"), "utf8")) as { scripts: Record<string, string> };
+  const words = manifest.scripts["start:worker"]!.trim().split(/\s+/);
+  const node = words.indexOf("node");
+  const script = words.indexOf("services/worker/src/main.ts");
+  if (node < 0 || script < node) throw new Error(`start:worker is not "[VAR=value ...] node [flags] services/worker/src/main.ts": ${words.join(" ")}`);
+  const env: Record<string, string> = {};
+  for (const word of words.slice(0, node)) {
+    const eq = word.indexOf("=");
+    if (eq <= 0) throw new Error(`start:worker: "${word}" before node is not VAR=value`);
+    env[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  return { env, nodeArgs: words.slice(node + 1, script) };
+}
+const command = startWorkerCommand();
+const workerNodeArgs = process.env.BENCH_WORKER_NODE_ARGS === undefined ? command.nodeArgs : process.env.BENCH_WORKER_NODE_ARGS.split(/\s+/).filter(Boolean);
+
 const redis = await startTestRedis();
 const lag = monitorEventLoopDelay({ resolution: 20 });
 lag.enable();
@@ -48,7 +74,9 @@ const stack = await startBenchStack({
   // simulator's output cache the WAV is synthesized once and then streamed from a file: the
   // simulator (in this process) serves like a CDN instead of spending ~0.5 s of CPU per file.
   simConfig: { speed: 0, sample_rate: SAMPLE_RATE, max_concurrent: 100_000, output_cache_bytes: 256 * MiB },
+  workerNodeArgs,
   workerEnv: {
+    ...command.env,
     NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? "",
     WORKER_CONCURRENCY: String(CONCURRENCY),
     PROVIDER_MAX_CONCURRENT: "100000",
@@ -57,6 +85,7 @@ const stack = await startBenchStack({
     PROVIDER_EXPECTED_SPEED: "1000000",
     // 46 MB per file is under the 200 MiB default; set explicitly so the bench does not depend on it.
     DOWNLOAD_MAX_BYTES: String(256 * MiB),
+    ...(JSON.parse(process.env.BENCH_WORKER_ENV ?? "{}") as Record<string, string>),
   },
 });
 const headers = { authorization: `Bearer ${BENCH_KEY}` };
@@ -180,6 +209,7 @@ async function measure(): Promise<void> {
     rss_file_end_mb: mb(end.file),
     bench_process_event_loop_lag_max_ms: Number((lag.max / 1e6).toFixed(0)),
     measured: "/proc/<pid>/status of the worker process (services/worker/src/main.ts)",
+    worker_command: [...Object.entries(command.env).map(([k, v]) => `${k}=${v}`), "node", ...workerNodeArgs, "services/worker/src/main.ts"].join(" "),
   };
   report({
     name: "worker peak RSS streaming 240 s 48 kHz stereo WAVs at concurrency 20",
