@@ -12,9 +12,8 @@
 // BENCH_WORKER_NODE_ARGS: Node flags instead of start:worker's (experiments; space-separated);
 // BENCH_WORKER_ENV: a JSON object of extra worker environment variables (experiments);
 // BENCH_WORKER_RSS_TIMELINE=1: print one sample a second to stderr.
-import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { probeAudioFile } from "@acebatch/audio";
@@ -22,6 +21,7 @@ import { startTestRedis, waitFor } from "@acebatch/testing";
 import { report } from "./bench-result.ts";
 import { processMemory } from "./process-memory.ts";
 import { BENCH_KEY, startBenchStack } from "./bench-stack.ts";
+import { describeCommand, workerStartCommand } from "./start-command.ts";
 
 const JOBS = Number(process.env.BENCH_WORKER_RSS_JOBS ?? 100);
 const CONCURRENCY = 20;
@@ -43,26 +43,8 @@ interface JobView {
   output: { bytes: number; duration_seconds: number; waveform_url: string | null } | null;
 }
 
-/**
- * `pnpm start:worker` (package.json) taken apart: `VAR=value` words before `node` become the
- * worker's environment, the words between `node` and the script its Node flags.
- */
-function startWorkerCommand(): { env: Record<string, string>; nodeArgs: string[] } {
-  const manifest = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../package.json"), "utf8")) as { scripts: Record<string, string> };
-  const words = manifest.scripts["start:worker"]!.trim().split(/\s+/);
-  const node = words.indexOf("node");
-  const script = words.indexOf("services/worker/src/main.ts");
-  if (node < 0 || script < node) throw new Error(`start:worker is not "[VAR=value ...] node [flags] services/worker/src/main.ts": ${words.join(" ")}`);
-  const env: Record<string, string> = {};
-  for (const word of words.slice(0, node)) {
-    const eq = word.indexOf("=");
-    if (eq <= 0) throw new Error(`start:worker: "${word}" before node is not VAR=value`);
-    env[word.slice(0, eq)] = word.slice(eq + 1);
-  }
-  return { env, nodeArgs: words.slice(node + 1, script) };
-}
-const command = startWorkerCommand();
-const workerNodeArgs = process.env.BENCH_WORKER_NODE_ARGS === undefined ? command.nodeArgs : process.env.BENCH_WORKER_NODE_ARGS.split(/\s+/).filter(Boolean);
+const command = workerStartCommand();
+const workerNodeArgs = command.nodeArgs;
 
 const redis = await startTestRedis();
 const lag = monitorEventLoopDelay({ resolution: 20 });
@@ -209,7 +191,7 @@ async function measure(): Promise<void> {
     rss_file_end_mb: mb(end.file),
     bench_process_event_loop_lag_max_ms: Number((lag.max / 1e6).toFixed(0)),
     measured: "/proc/<pid>/status of the worker process (services/worker/src/main.ts)",
-    worker_command: [...Object.entries(command.env).map(([k, v]) => `${k}=${v}`), "node", ...workerNodeArgs, "services/worker/src/main.ts"].join(" "),
+    worker_command: describeCommand(command, "services/worker/src/main.ts"),
   };
   report({
     name: "worker peak RSS streaming 240 s 48 kHz stereo WAVs at concurrency 20",

@@ -158,6 +158,55 @@ describe("downloadAudio", () => {
     expect(error.message).toMatch(/HTTP 404.*expired/);
   });
 
+  it("follows redirects (relative ones too) to the file", async () => {
+    const wav = makeWav({ seconds: 0.5 });
+    cdn.handle((req, res) => {
+      if (req.url === "/signed") {
+        res.writeHead(302, { location: "/cdn/file.wav" });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { "content-length": wav.length });
+      res.end(wav);
+    });
+    const result = await downloadAudio({ url: `${cdn.origin}/signed`, destPath: dest, maxBytes: 1_000_000 });
+    expect(result).toMatchObject({ bytes: wav.length, format: "wav" });
+    expect(cdn.requests.map((r) => r.url)).toEqual(["/signed", "/cdn/file.wav"]);
+    expect(cdn.requests[1]?.headers.authorization).toBeUndefined();
+  });
+
+  it("gives up on a redirect loop, and follows no redirect away from http(s)", async () => {
+    cdn.handle((_req, res) => {
+      res.writeHead(307, { location: "/again" });
+      res.end();
+    });
+    const loop = await downloadError(downloadAudio({ url: `${cdn.origin}/a`, destPath: dest, maxBytes: 1_000 }));
+    expect(loop).toMatchObject({ code: "download_failed", retryable: true });
+    expect(loop.message).toMatch(/more than 20 redirects/);
+    expect(cdn.requests).toHaveLength(21);
+
+    cdn.handle((_req, res) => {
+      res.writeHead(301, { location: "file:///etc/passwd" });
+      res.end();
+    });
+    const away = await downloadError(downloadAudio({ url: `${cdn.origin}/a`, destPath: dest, maxBytes: 1_000 }));
+    expect(away).toMatchObject({ code: "download_failed", retryable: false });
+    expect(away.message).toContain("only http(s)");
+    await expectNoFile();
+  });
+
+  it("reports a connection closed in the middle of the body as a retryable network error", async () => {
+    const wav = makeWav({ seconds: 1 });
+    cdn.handle((_req, res) => {
+      res.writeHead(200, { "content-length": wav.length });
+      res.write(wav.subarray(0, 4_000), () => res.destroy());
+    });
+    const error = await downloadError(downloadAudio({ url: `${cdn.origin}/a`, destPath: dest, maxBytes: 1_000_000 }));
+    expect(error).toMatchObject({ code: "download_failed", retryable: true });
+    expect(error.message).toMatch(/network error/);
+    await expectNoFile();
+  });
+
   it("downloads only http(s) URLs", async () => {
     const error = await downloadError(downloadAudio({ url: "file:///etc/passwd", destPath: dest, maxBytes: 1_000 }));
     expect(error).toMatchObject({ code: "download_failed", retryable: false });

@@ -114,20 +114,3 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     logLevel: e.LOG_LEVEL,
   };
 }
-
-/**
- * Process-level tuning of a worker, which has to happen before the process starts: the V8 flags
- * and `MALLOC_ARENA_MAX` are on the `pnpm start:worker` command line (and the Dockerfile and
- * compose worker commands), see the README's "Memory".
- *
- * This used to set `UV_THREADPOOL_SIZE=32` here, which never took effect: libuv sizes its pool
- * when the pool is first used, and that happens while the worker's modules load, before `main()`
- * runs. Every worker so far ran with libuv's default 4 threads; measured with 32 (set in the
- * environment), the end-to-end run was no faster on 2 cores (123–124 against 131–134 jobs/s) and
- * an idle worker held 3–7 MB more. Set `UV_THREADPOOL_SIZE` in the environment to try more.
- *
- * @deprecated Does nothing; kept until `main()` stops calling it.
- */
-export function tuneWorkerProcess(): void {
-  // Nothing to do at run time (see above).
-}

@@ -3,7 +3,7 @@ import { createRunComfyClient } from "@acebatch/provider";
 import { closeRedis, createJobStore, createRedis, QUEUE_NAMES, QUEUE_STREAMS, sharedSecret } from "@acebatch/queue";
 import { Queue } from "bullmq";
 import { createStorage, createUrlSigner } from "@acebatch/storage";
-import { DEFAULT_PROVIDER_BASE, loadWorkerConfig, tuneWorkerProcess, type WorkerConfig } from "./config.ts";
+import { DEFAULT_PROVIDER_BASE, loadWorkerConfig, type WorkerConfig } from "./config.ts";
 import { createGenerateProcessor } from "./generate-processor.ts";
 import { createGenerateWorker } from "./generate-worker.ts";
 import { createSpeedTracker } from "./poll-schedule.ts";
@@ -183,7 +183,6 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
 }
 
 async function main() {
-  tuneWorkerProcess();
   let config: WorkerConfig;
   try {
     config = loadWorkerConfig();
