@@ -3,8 +3,9 @@ import { Redis, type RedisOptions } from "ioredis";
 /**
  * Redis connections by role. Workers block on Redis and must retry forever
  * (`maxRetriesPerRequest: null`, which BullMQ requires); producers sit in the HTTP path and must
- * fail fast so the API can answer 503 instead of hanging while Redis is down, and pipeline
- * automatically (never give a producer connection to anything that blocks, e.g. a BullMQ Worker).
+ * fail fast so the API can answer 503 instead of hanging while Redis is down. (Auto-pipelining
+ * the producer was measured: no faster submits, and 100k-row ingest went from 1.42× to 1.82×
+ * raw addBulk.)
  */
 export type RedisRole = "worker" | "producer" | "subscriber";
 
@@ -18,9 +19,7 @@ export function createRedis(url: string, role: RedisRole, overrides: RedisOption
   const byRole: Record<RedisRole, RedisOptions> = {
     worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
     subscriber: { maxRetriesPerRequest: null, enableOfflineQueue: true },
-    // Commands issued in one tick go out as one write: an API under load issues several per
-    // request (record + queue add) for dozens of requests at a time.
-    producer: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000, enableAutoPipelining: true },
+    producer: { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 5_000 },
   };
   return new Redis(url, { ...common, ...byRole[role], ...overrides });
 }
