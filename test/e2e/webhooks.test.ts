@@ -97,6 +97,17 @@ async function submit(tags: string, webhookUrl?: string) {
   return res.body.id as string;
 }
 
+/** A delivery's record once it is no longer pending: it is written when the receiver's answer is back, a moment after the receiver saw the request. */
+function settledDelivery(id: string) {
+  return waitFor(
+    async () => {
+      const r = await stack.api("GET", `/v1/webhooks/deliveries/${id}`);
+      return r.body.status === "pending" ? undefined : r;
+    },
+    { timeoutMs: 10_000, message: `delivery ${id} to leave pending` },
+  );
+}
+
 describe("webhooks", () => {
   it("delivers job.completed to the job's webhook_url, signed so the standardwebhooks verifier accepts it", async () => {
     const hook = await startReceiver(SECRET);
@@ -110,7 +121,7 @@ describe("webhooks", () => {
       data: { id: jobId, status: "completed", model: "acestep-ai/ace-step/text-to-audio", cost_usd: 0.001, output: { url: `${stack.baseUrl}/v1/jobs/${jobId}/audio` } },
     });
     expect(Math.abs(Number(got!.timestamp) - Date.now() / 1_000)).toBeLessThan(60);
-    const record = await stack.api("GET", `/v1/webhooks/deliveries/${got!.id}`);
+    const record = await settledDelivery(got!.id);
     expect(record.body).toMatchObject({ id: got!.id, status: "delivered", attempts: 1, last_status_code: 200, subject_id: jobId, endpoint_id: null });
     // Exactly once, however many dispatchers saw the event.
     await new Promise((r) => setTimeout(r, 1_000));
@@ -125,7 +136,7 @@ describe("webhooks", () => {
     expect(hook.allVerified()).toBe(true);
     expect(new Set(hook.requests.map((r) => r.id)).size).toBe(1);
     expect(new Set(hook.requests.map((r) => r.body)).size).toBe(1);
-    const record = await stack.api("GET", `/v1/webhooks/deliveries/${hook.requests[0]!.id}`);
+    const record = await settledDelivery(hook.requests[0]!.id);
     expect(record.body).toMatchObject({ status: "delivered", attempts: 4, last_status_code: 200, subject_id: jobId });
   });
 
