@@ -1,5 +1,5 @@
 import { createLedger } from "@acebatch/ledger";
-import { QUEUE_NAMES, recordProviderCall } from "@acebatch/queue";
+import { createProviderMetricsBuffer, QUEUE_NAMES } from "@acebatch/queue";
 import { waitFor } from "@acebatch/testing";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { makeTestApp, TEST_ADMIN_KEY, type TestApp } from "./test-app.ts";
@@ -16,7 +16,9 @@ interface Sample {
 function parsePrometheus(text: string) {
   const types = new Map<string, string>();
   const samples: Sample[] = [];
-  const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:[0-9.e+-]+|NaN|\+Inf|-Inf))(?: -?\d+)?$/;
+  // Values as Prometheus reads them (Go's ParseFloat: NaN in any case; prom-client writes "Nan"
+  // for the event-loop lag before its first sample).
+  const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:[0-9.e+-]+|[Nn][Aa][Nn]|\+Inf|-Inf))(?: -?\d+)?$/;
   const labelPair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/gy;
   for (const line of text.split("\n")) {
     if (line === "") continue;
@@ -76,10 +78,12 @@ describe("GET /metrics", () => {
     expect((await t.call("PUT", "/v1/budget", TEST_ADMIN_KEY, { limit_usd: 10 })).statusCode).toBe(200);
     const ledger = createLedger({ redis: t.redis, prefix: t.prefix });
     await ledger.settle("job_settled_1", 18_000, { model: T2A, seconds: 90 });
-    // What worker processes write through the provider client's afterCall hook.
-    recordProviderCall(t.redis, t.prefix, { kind: "submit" }, { httpStatus: 200, durationMs: 120 });
-    recordProviderCall(t.redis, t.prefix, { kind: "submit" }, { httpStatus: 429, durationMs: 30, error: { code: "provider_rate_limited", retryAfterMs: 3_000 } });
-    recordProviderCall(t.redis, t.prefix, { kind: "status" }, { httpStatus: 200, durationMs: 40 });
+    // What worker processes count through the provider client's afterCall hook and flush.
+    const providerMetrics = createProviderMetricsBuffer(t.redis, t.prefix);
+    providerMetrics.record({ kind: "submit" }, { httpStatus: 200, durationMs: 120 });
+    providerMetrics.record({ kind: "submit" }, { httpStatus: 429, durationMs: 30, error: { code: "provider_rate_limited", retryAfterMs: 3_000 } });
+    providerMetrics.record({ kind: "status" }, { httpStatus: 200, durationMs: 40 });
+    await providerMetrics.close();
 
     const m = await waitFor(async () => {
       const parsed = await scrape(t);
