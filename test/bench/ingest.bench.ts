@@ -5,7 +5,7 @@
 // The API runs as its own process, started exactly as `pnpm start:api` starts it (same Node flags),
 // so its peak RSS is the kernel's high-water mark for that process alone, not this benchmark's
 // client and baseline.
-import { createReadStream, createWriteStream, readFileSync } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,6 +16,7 @@ import { BATCH_JOB_PRIORITY, batchJobId, closeRedis, createQueues, createRedis, 
 import { freePort, spawnService, startTestRedis, uniquePrefix } from "@acebatch/testing";
 import { report } from "./bench-result.ts";
 import { processMemory } from "./process-memory.ts";
+import { startCommand } from "./start-command.ts";
 
 const KEY = "bench-admin-key-0123456789abcdef";
 const ROWS = Number(process.env.BENCH_INGEST_ROWS ?? 100_000);
@@ -41,14 +42,11 @@ const dir = await mkdtemp(join(tmpdir(), "acebatch-bench-ingest-"));
 const prefix = uniquePrefix("bench-ingest");
 const port = await freePort();
 const apiUrl = `http://127.0.0.1:${port}`;
-/** The Node flags of `pnpm start:api` (package.json), so the benchmark measures the command users run. */
-function startApiNodeArgs(): string[] {
-  const manifest = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../package.json"), "utf8")) as { scripts: Record<string, string> };
-  const words = manifest.scripts["start:api"]!.split(/\s+/);
-  return words.slice(1, words.indexOf("services/api/src/main.ts"));
-}
-const apiNodeArgs = startApiNodeArgs();
+// Started as `pnpm start:api` starts it (its environment and Node flags), so the benchmark measures the command users run.
+const apiCommand = startCommand("start:api", "services/api/src/main.ts");
+const apiNodeArgs = apiCommand.nodeArgs;
 const api = await spawnService(resolve(import.meta.dirname, "../../services/api/src/main.ts"), {
+  ...apiCommand.env,
   REDIS_URL: redis.url,
   ACEBATCH_PREFIX: prefix,
   ACEBATCH_ADMIN_KEY: KEY,

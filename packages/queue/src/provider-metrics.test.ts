@@ -1,7 +1,7 @@
 import { deletePrefix, uniquePrefix, waitFor } from "@acebatch/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { createProviderMetricsBuffer, PROVIDER_LATENCY_BUCKETS, readProviderMetrics, recordProviderCall } from "./provider-metrics.ts";
+import { createProviderMetricsBuffer, PROVIDER_LATENCY_BUCKETS, readProviderMetrics } from "./provider-metrics.ts";
 
 let redis: Redis;
 const prefix = uniquePrefix("provider-metrics");
@@ -16,10 +16,13 @@ afterAll(async () => {
 it("sums provider calls from every process into one snapshot", async () => {
   // Two "workers" on their own connections, as in a cluster.
   const other = new Redis(inject("redisUrl"));
-  recordProviderCall(redis, prefix, { kind: "submit" }, { httpStatus: 200, durationMs: 80 });
-  recordProviderCall(other, prefix, { kind: "submit" }, { httpStatus: 429, durationMs: 20, error: { code: "provider_rate_limited", retryAfterMs: 2_500 } });
-  recordProviderCall(redis, prefix, { kind: "status" }, { httpStatus: 200, durationMs: 45_000 });
-  recordProviderCall(other, prefix, { kind: "result" }, { httpStatus: null, durationMs: 300, error: { code: "provider_timeout" } });
+  const mine = createProviderMetricsBuffer(redis, prefix);
+  const theirs = createProviderMetricsBuffer(other, prefix);
+  mine.record({ kind: "submit" }, { httpStatus: 200, durationMs: 80 });
+  theirs.record({ kind: "submit" }, { httpStatus: 429, durationMs: 20, error: { code: "provider_rate_limited", retryAfterMs: 2_500 } });
+  mine.record({ kind: "status" }, { httpStatus: 200, durationMs: 45_000 });
+  theirs.record({ kind: "result" }, { httpStatus: null, durationMs: 300, error: { code: "provider_timeout" } });
+  await Promise.all([mine.close(), theirs.close()]);
 
   const snapshot = await waitFor(async () => {
     const s = await readProviderMetrics(redis, prefix);
@@ -48,7 +51,9 @@ it("sums provider calls from every process into one snapshot", async () => {
 it("never throws, even on a closed connection", () => {
   const closed = new Redis(inject("redisUrl"), { lazyConnect: true, enableOfflineQueue: false });
   closed.disconnect();
-  expect(() => recordProviderCall(closed, prefix, { kind: "submit" }, { httpStatus: 200, durationMs: 1 })).not.toThrow();
+  const buffer = createProviderMetricsBuffer(closed, prefix);
+  expect(() => buffer.record({ kind: "submit" }, { httpStatus: 200, durationMs: 1 })).not.toThrow();
+  return expect(buffer.close()).resolves.toBeUndefined();
 });
 
 it("a buffer sums calls in the process and writes them on flush, keeping counts a failed flush could not write", async () => {

@@ -31,7 +31,7 @@ export interface ProviderMetricsSnapshot {
 // Label values become hash field parts: keep them to a small, safe alphabet.
 const label = (value: string | undefined) => (value ?? "unknown").toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 60) || "unknown";
 
-/** The hash fields one provider call adds to, with the amounts (pure; shared by both recorders). */
+/** The hash fields one provider call adds to, with the amounts. */
 export function providerCallIncrements(call: ProviderCallFacts, outcome: ProviderCallOutcomeFacts): [field: string, amount: number][] {
   const endpoint = label(call.kind);
   const seconds = Math.max(0, outcome.durationMs) / 1000;
@@ -47,21 +47,6 @@ export function providerCallIncrements(call: ProviderCallFacts, outcome: Provide
     out.push([`retry_after|${endpoint}`, 1], [`retry_after_ms|${endpoint}`, Math.round(retryAfterMs)]);
   }
   return out;
-}
-
-/**
- * Count one provider call in Redis at once (one pipelined round trip, fire and forget). Never
- * throws, never waits. Busy workers use `createProviderMetricsBuffer` instead.
- */
-export function recordProviderCall(redis: Redis, prefix: string, call: ProviderCallFacts, outcome: ProviderCallOutcomeFacts): void {
-  try {
-    const key = createKeys(prefix).providerMetrics();
-    const pipeline = redis.pipeline();
-    for (const [field, amount] of providerCallIncrements(call, outcome)) pipeline.hincrby(key, field, amount);
-    pipeline.exec().catch(() => undefined);
-  } catch {
-    // Metrics must never disturb a provider call.
-  }
 }
 
 /**

@@ -40,7 +40,7 @@ function perScrape<T>(read: () => Promise<T>, ttlMs = 1_000): () => Promise<T> {
  * The API's Prometheus registry: one per app (no global default registry, so tests can build
  * several apps). Everything cluster-wide is read from Redis at scrape time, cheaply: status index
  * sizes (ZCARD), BullMQ job counts, the ledger, and the provider-call counters workers write
- * (`recordProviderCall`), so one scrape of any API process shows the whole cluster.
+ * (`createProviderMetricsBuffer`), so one scrape of any API process shows the whole cluster.
  */
 export function createApiMetrics(deps: ApiMetricsDeps) {
   const registry = new Registry();

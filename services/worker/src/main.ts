@@ -31,13 +31,14 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
       { variable: "RUNCOMFY_TOKEN", message: "is required to call the RunComfy Model API (or point RUNCOMFY_MODEL_API_BASE at the simulator)" },
     ]);
   }
+  const warnRedisError = (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error");
   const redis = createRedis(config.redis.url, "worker");
-  redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis connection error"));
+  redis.on("error", warnRedisError);
   // Job records, money, the provider gate and metrics on a connection of their own that sends
   // every command issued in one tick as one write: at high concurrency dozens of jobs talk to
   // Redis in the same tick. BullMQ keeps its own connection (its blocking reads must not share one).
   const commands = createRedis(config.redis.url, "worker", { enableAutoPipelining: true });
-  commands.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis connection error"));
+  commands.on("error", warnRedisError);
   const store = createJobStore({ redis: commands, prefix: config.redis.prefix });
   const storage = createStorage(config.storage);
   const secret = config.sourceUrls.secret ?? (await sharedSecret(redis, config.redis.prefix, "url-signing"));
