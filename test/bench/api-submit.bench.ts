@@ -4,24 +4,39 @@
 import { rm } from "node:fs/promises";
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import Fastify from "fastify";
 import { closeRedis, createRedis } from "@acebatch/queue";
 import { startTestRedis, uniquePrefix } from "@acebatch/testing";
 import { startBenchApi } from "./bench-api.ts";
 import { report } from "./bench-result.ts";
+import { mainThreadCpuMs, redisCpuMs } from "./process-cpu.ts";
 
 const KEY = "bench-admin-key-0123456789abcdef";
 const DURATION_S = 10;
 const body = JSON.stringify({ model: "acestep-ai/ace-step/text-to-audio", input: { tags: "lo-fi, mellow, 80 BPM", duration: 30 } });
 
-async function load(url: string, headers: Record<string, string>) {
+/** Microseconds of CPU per answered request, 0.1 µs resolution. */
+const perRequestUs = (ms: number, requests: number) => Math.round((ms * 10_000) / requests) / 10;
+
+async function load(url: string, headers: Record<string, string>, redisProbe: Redis) {
+  const [serverBefore, redisBefore] = [await mainThreadCpuMs(), await redisCpuMs(redisProbe)];
   // workers: 1 puts the load generator on its own thread, off the server's event loop.
   const result = await autocannon({ url, method: "POST", connections: 50, duration: DURATION_S, workers: 1, headers: { "content-type": "application/json", ...headers }, body });
   if (result.non2xx > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers`);
-  return { rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, errors: result.errors };
+  const [serverMs, redisMs] = [(await mainThreadCpuMs()) - serverBefore, (await redisCpuMs(redisProbe)) - redisBefore];
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    p50: result.latency.p50,
+    // The server's event loop (main thread; the load generator runs on its own thread) and Redis.
+    server_cpu_us_per_request: perRequestUs(serverMs, result.requests.total),
+    redis_cpu_us_per_request: perRequestUs(redisMs, result.requests.total),
+  };
 }
 
 const redis = await startTestRedis();
+const redisProbe = createRedis(redis.url, "worker");
 
 // Baseline: the least a queue-backed submit can do.
 const basePrefix = uniquePrefix("bench-bare");
@@ -35,7 +50,7 @@ bare.post("/v1/jobs", async (request, reply) => {
   return reply.status(202).send({ id });
 });
 const bareUrl = await bare.listen({ port: 0, host: "127.0.0.1" });
-const baseline = await load(`${bareUrl}/v1/jobs`, {});
+const baseline = await load(`${bareUrl}/v1/jobs`, {}, redisProbe);
 await bare.close();
 await bareQueue.obliterate({ force: true });
 await bareQueue.close();
@@ -43,7 +58,7 @@ await closeRedis(bareConnection);
 
 // acebatch's API, built the way main.ts builds it.
 const { app, apiUrl, producer, queues, dir } = await startBenchApi(redis.url, "bench-api");
-const ours = await load(`${apiUrl}/v1/jobs`, { authorization: `Bearer ${KEY}` });
+const ours = await load(`${apiUrl}/v1/jobs`, { authorization: `Bearer ${KEY}` }, redisProbe);
 
 report({
   name: "API submit throughput (50 connections)",
@@ -53,7 +68,14 @@ report({
   ratio: ours.rps / baseline.rps,
   goal: "≥ 0.6 of bare Fastify + queue.add",
   met: ours.rps / baseline.rps >= 0.6,
-  details: { baseline_p99_ms: baseline.p99, p50_ms: ours.p50 },
+  details: {
+    baseline_p99_ms: baseline.p99,
+    p50_ms: ours.p50,
+    server_cpu_us_per_request: ours.server_cpu_us_per_request,
+    baseline_server_cpu_us_per_request: baseline.server_cpu_us_per_request,
+    redis_cpu_us_per_request: ours.redis_cpu_us_per_request,
+    baseline_redis_cpu_us_per_request: baseline.redis_cpu_us_per_request,
+  },
 });
 report({ name: "API submit p99 latency (50 connections)", value: ours.p99, unit: "ms", baseline: baseline.p99, ratio: ours.p99 / baseline.p99, goal: "≤ 20 ms", met: ours.p99 <= 20 });
 
@@ -61,5 +83,6 @@ await app.close();
 await queues.generate.obliterate({ force: true });
 await queues.close();
 await closeRedis(producer);
+await closeRedis(redisProbe);
 await rm(dir, { recursive: true, force: true });
 await redis.stop();

@@ -6,7 +6,16 @@ const USER_HZ = 100;
 
 /** CPU time a process has used so far (user + system), milliseconds, from `/proc/<pid>/stat`. */
 export async function processCpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time this process's main thread has used so far (not its worker threads), milliseconds. */
+export async function mainThreadCpuMs(): Promise<number> {
+  return statCpuMs(`/proc/self/task/${process.pid}/stat`);
+}
+
+async function statCpuMs(path: string): Promise<number> {
+  const stat = await readFile(path, "utf8");
   // Fields after the parenthesised command name (which may hold spaces): utime is the 14th field, stime the 15th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
