@@ -54,6 +54,8 @@ const api = await spawnService(resolve(import.meta.dirname, "../../services/api/
   PORT: String(port),
   URL_SIGNING_SECRET: "bench-signing-secret-0123456789abcdefghij",
   LOG_LEVEL: "info",
+  // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the API during the run.
+  NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? "",
 }, { readyPattern: /api listening/, maxOutputBytes: 64 * 1024, nodeArgs: apiNodeArgs });
 const producer = createRedis(redis.url, "producer");
 const queues = createQueues(producer, { prefix, maxAttempts: 5 });

@@ -124,20 +124,44 @@ describe("batch store", () => {
       model: "acestep-ai/ace-step/text-to-audio" as const,
       input: { tags: `row ${row}`, duration: 30, seed: -1 },
       metadata: { take: String(row) },
-      batch_id: batch,
       estimated_cost_micro_usd: 6_000,
       created_at: "2026-01-01T00:00:00.000Z",
     });
-    await jobs.create(make(1));
+    await jobs.create({ ...make(1), batch_id: batch });
     await jobs.transition(batchJobId(batch, 1), { from: "*", to: "completed" });
-    expect(await store.createJobs([make(1), make(2), make(3)])).toEqual(["completed", "created", "created"]);
-    expect(await store.createJobs([make(2)])).toEqual(["queued"]);
+    expect(await store.createJobs(batch, [make(1), make(2), make(3)])).toEqual(["completed", "created", "created"]);
+    expect(await store.createJobs(batch, [make(2)])).toEqual(["queued"]);
     // Byte for byte what JobStore.create writes for the same job.
     const other = uniquePrefix("batch-create-jobs-ref");
-    await createJobStore({ redis, prefix: other }).create(make(2));
+    await createJobStore({ redis, prefix: other }).create({ ...make(2), batch_id: batch });
     expect(await redis.hgetall(`${prefix}:job:${batchJobId(batch, 2)}`)).toEqual(await redis.hgetall(`${other}:job:${batchJobId(batch, 2)}`));
     expect(await jobs.get(batchJobId(batch, 3))).toMatchObject({ status: "queued", batch_id: batch, metadata: { take: "3" }, attempts: 0, cancel_requested: false });
     expect(await jobs.batchCounts(batch)).toEqual({ queued: 2, completed: 1 });
     expect((await jobs.list({ status: "queued", limit: 10 })).records.map((r) => r.id)).toEqual([batchJobId(batch, 3), batchJobId(batch, 2)]);
+    expect((await jobs.list({ limit: 10 })).records.map((r) => r.id)).toEqual([3, 2, 1].map((row) => batchJobId(batch, row)));
+    expect(await store.jobIds(batch, 10)).toEqual([1, 2, 3].map((row) => batchJobId(batch, row)));
+  });
+
+  it("creates a batch bigger than one script call holds, every record and index entry once", async () => {
+    const prefix = uniquePrefix("batch-create-many");
+    const store = createBatchStore({ redis, prefix });
+    const jobs = createJobStore({ redis, prefix });
+    const batch = newId("batch");
+    const rows = Array.from({ length: 4_500 }, (_, i) => ({
+      id: batchJobId(batch, i + 1),
+      model: "acestep-ai/ace-step/text-to-audio" as const,
+      input: { tags: `row ${i + 1}`, duration: 30, seed: -1 },
+      metadata: {},
+      estimated_cost_micro_usd: null,
+      created_at: "2026-01-01T00:00:00.000Z",
+    }));
+    const outcomes = await store.createJobs(batch, rows);
+    expect(outcomes).toHaveLength(4_500);
+    expect(outcomes.every((o) => o === "created")).toBe(true);
+    expect(await store.createJobs(batch, rows.slice(1_999, 2_001))).toEqual(["queued", "queued"]);
+    expect(await jobs.batchCounts(batch)).toEqual({ queued: 4_500 });
+    expect(await redis.zcard(`${prefix}:jobs:batch:${batch}`)).toBe(4_500);
+    expect(await redis.zcard(`${prefix}:jobs:status:queued`)).toBe(4_500);
+    expect(await jobs.get(batchJobId(batch, 4_500))).toMatchObject({ status: "queued", batch_id: batch, estimated_cost_micro_usd: null });
   });
 });

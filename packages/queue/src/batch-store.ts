@@ -116,33 +116,43 @@ return ARGV[2]
 `;
 
 /**
- * The job store's own CREATE_JOB script, run once per record inside one script call: exactly the
- * same record, indexes and batch counters as `JobStore.create`, without a round trip and a script
- * invocation per job. KEYS[i] is record i; ARGV holds, per record, its argument count then the
- * CREATE_JOB arguments. Returns per record 1 (created) or the existing record's status.
+ * Create a chunk of one batch's queued job records, each only if absent: the same record, indexes
+ * and batch counters `JobStore.create` writes (CREATE_JOB), with the index entries and the counter
+ * written once per chunk (one multi-member ZADD per index, one HINCRBY) instead of once per job.
+ * KEYS[i] is record i; ARGV[1] prefix, ARGV[2] batch id, then per record: its id, the number of
+ * field/value strings, and those strings. Returns per record 1 (created) or the existing status.
  */
 const CREATE_JOBS = `
-local function create_one(KEYS, ARGV)
-${CREATE_JOB}
-end
-local out = {}
-local pos = 1
+local p, batch = ARGV[1], ARGV[2]
+local out, members, created = {}, {}, 0
+local pos = 3
 for i = 1, #KEYS do
-  local argc = tonumber(ARGV[pos])
-  local args = {}
-  for k = 1, argc do args[k] = ARGV[pos + k] end
-  pos = pos + argc + 1
-  if create_one({KEYS[i]}, args) == 1 then
-    out[i] = 1
-  else
+  local id, argc = ARGV[pos], tonumber(ARGV[pos + 1])
+  if redis.call('EXISTS', KEYS[i]) == 1 then
     out[i] = redis.call('HGET', KEYS[i], 'status') or ''
+  else
+    redis.call('HSET', KEYS[i], unpack(ARGV, pos + 2, pos + 1 + argc))
+    created = created + 1
+    members[2 * created - 1] = 0
+    members[2 * created] = id
+    out[i] = 1
   end
+  pos = pos + 2 + argc
+end
+if created > 0 then
+  redis.call('ZADD', p .. ':jobs:all', unpack(members))
+  redis.call('ZADD', p .. ':jobs:status:queued', unpack(members))
+  redis.call('ZADD', p .. ':jobs:batch:' .. batch, unpack(members))
+  redis.call('HINCRBY', p .. ':batch:' .. batch .. ':counts', 'queued', created)
 end
 return out
 `;
 
+/** Records per CREATE_JOBS call: its ZADDs unpack two values per record onto Lua's C stack (8,000 slots). */
+const CREATE_JOBS_PER_CALL = 2_000;
+
 /** A batch job's record as the batch writes it (everything else takes the job store's defaults). */
-export type NewBatchJob = Pick<JobRecord, "id" | "model" | "input" | "metadata" | "batch_id" | "estimated_cost_micro_usd" | "created_at"> &
+export type NewBatchJob = Pick<JobRecord, "id" | "model" | "input" | "metadata" | "estimated_cost_micro_usd" | "created_at"> &
   Partial<Pick<JobRecord, "key_id">>;
 
 type ScriptRedis = Redis & {
@@ -251,25 +261,27 @@ export function createBatchStore({ redis, prefix }: { redis: Redis; prefix: stri
    * Create many queued job records of one batch at once (each only if absent, as `JobStore.create`
    * would). Returns, per job, "created" or the status of the record that already existed.
    */
-  async function createJobs(jobs: readonly NewBatchJob[]): Promise<("created" | JobRecord["status"])[]> {
-    if (jobs.length === 0) return [];
-    const recordKeys: string[] = [];
-    const args: string[] = [];
-    for (const job of jobs) {
-      recordKeys.push(keys.job(job.id));
-      // The fields encodeNonEmptyFields would write for these keys, built directly: this runs for
-      // every row of a 100k batch (the test checks the result is the same hash JobStore.create writes).
-      const at = args.length;
-      args.push("", prefix, job.id, "queued", job.batch_id ?? "", "", "id", job.id, "model", job.model, "input", JSON.stringify(job.input));
-      if (job.batch_id) args.push("batch_id", job.batch_id);
-      if (Object.keys(job.metadata).length > 0) args.push("metadata", JSON.stringify(job.metadata));
-      if (job.estimated_cost_micro_usd !== null) args.push("estimated_cost_micro_usd", String(job.estimated_cost_micro_usd));
-      if (job.key_id) args.push("key_id", job.key_id);
-      args.push("created_at", job.created_at, "status", "queued");
-      args[at] = String(args.length - at - 1);
+  async function createJobs(batchId: string, jobs: readonly NewBatchJob[]): Promise<("created" | JobRecord["status"])[]> {
+    const outcomes: ("created" | JobRecord["status"])[] = [];
+    for (let start = 0; start < jobs.length; start += CREATE_JOBS_PER_CALL) {
+      const recordKeys: string[] = [];
+      const args: string[] = [prefix, batchId];
+      for (const job of jobs.slice(start, start + CREATE_JOBS_PER_CALL)) {
+        recordKeys.push(keys.job(job.id));
+        // The fields encodeNonEmptyFields would write for these keys, built directly: this runs for
+        // every row of a 100k batch (the test checks the result is the same hash JobStore.create writes).
+        const at = args.length + 1;
+        args.push(job.id, "", "id", job.id, "model", job.model, "input", JSON.stringify(job.input), "batch_id", batchId);
+        if (Object.keys(job.metadata).length > 0) args.push("metadata", JSON.stringify(job.metadata));
+        if (job.estimated_cost_micro_usd !== null) args.push("estimated_cost_micro_usd", String(job.estimated_cost_micro_usd));
+        if (job.key_id) args.push("key_id", job.key_id);
+        args.push("created_at", job.created_at, "status", "queued");
+        args[at] = String(args.length - at - 1);
+      }
+      const out = await r.acebatchCreateJobs(recordKeys.length, ...recordKeys, ...args);
+      for (const v of out) outcomes.push(v === 1 ? "created" : (v as JobRecord["status"]));
     }
-    const out = await r.acebatchCreateJobs(recordKeys.length, ...recordKeys, ...args);
-    return out.map((v) => (v === 1 ? "created" : (v as JobRecord["status"])));
+    return outcomes;
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */

@@ -62,12 +62,11 @@ export async function commitJobs(
       model: job.model,
       input: job.input,
       metadata: job.metadata,
-      batch_id: batchId,
       key_id: batch.keyId,
       estimated_cost_micro_usd: job.costMicroUsd,
       created_at: createdAt,
     }));
-    const outcomes = await deps.batches.createJobs(records);
+    const outcomes = await deps.batches.createJobs(batchId, records);
     const toQueue = [];
     for (let i = 0; i < records.length; i++) {
       if (outcomes[i] !== "created" && outcomes[i] !== "queued") continue;
