@@ -2,7 +2,6 @@ import type { JobStatus, ModelId } from "@acebatch/contracts";
 import { derivedId } from "@acebatch/contracts";
 import type { Redis } from "ioredis";
 import type { JobRecord } from "./job-record.ts";
-import { CREATE_JOB } from "./job-store-scripts.ts";
 import { createKeys } from "./keys.ts";
 import { withLuaScripts } from "./lua-scripts.ts";
 

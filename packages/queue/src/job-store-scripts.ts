@@ -9,6 +9,8 @@
  * Create a record unless it exists.
  * KEYS[1] record; ARGV[1] prefix, ARGV[2] id, ARGV[3] status, ARGV[4] batch id or '',
  * ARGV[5] schedule id or '', ARGV[6..] field/value pairs. Returns 1 created, 0 existed.
+ * The batch store's CREATE_JOBS writes the same record and index entries a chunk at a time: change
+ * them together (its test compares the two).
  */
 export const CREATE_JOB = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
