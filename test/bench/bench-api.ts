@@ -3,17 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "@acebatch/api";
 import { createLogger } from "@acebatch/config";
-import { createQueues, createRedis, redisReady } from "@acebatch/queue";
+import { closeRedis, createQueues, createRedis, redisReady } from "@acebatch/queue";
 import { createLocalStorage, createUrlSigner } from "@acebatch/storage";
 import { uniquePrefix } from "@acebatch/testing";
 
 export const BENCH_API_KEY = "bench-admin-key-0123456789abcdef";
 
-/** The API as main.ts builds it (one fail-fast connection for records and queue), listening on a free port. */
+/**
+ * The API as main.ts builds it (one fail-fast connection for records and queue, another for the
+ * request rate limiter's counters), listening on a free port.
+ */
 export async function startBenchApi(redisUrl: string, label: string) {
   const prefix = uniquePrefix(label);
   const producer = createRedis(redisUrl, "producer");
   await redisReady(producer);
+  const rateLimitRedis = createRedis(redisUrl, "producer");
   const queues = createQueues(producer, { prefix, maxAttempts: 5 });
   const dir = await mkdtemp(join(tmpdir(), `acebatch-${label}-`));
   const app = await buildApp({
@@ -22,8 +26,10 @@ export async function startBenchApi(redisUrl: string, label: string) {
     storage: createLocalStorage({ root: dir }),
     signer: createUrlSigner("b".repeat(32)),
     logger: createLogger({ name: "api", level: "warn" }),
+    rateLimitRedis,
     config: { prefix, adminKey: BENCH_API_KEY, publicBaseUrl: "http://127.0.0.1:8080", bodyLimitBytes: 1_048_576 },
   });
+  app.addHook("onClose", async () => closeRedis(rateLimitRedis));
   const apiUrl = await app.listen({ port: 0, host: "127.0.0.1" });
   return { app, apiUrl, producer, queues, prefix, dir };
 }
