@@ -43,6 +43,17 @@ function headerLineEnd(buf: Buffer): number {
   return -1;
 }
 
+/** `buf` without the whole blank lines (nothing but spaces, tabs and CR) it starts with. */
+function withoutLeadingBlankLines(buf: Buffer): Buffer {
+  let start = 0;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i];
+    if (b === 0x0a) start = i + 1;
+    else if (b !== 0x20 && b !== 0x09 && b !== 0x0d) break;
+  }
+  return start === 0 ? buf : buf.subarray(start);
+}
+
 function csvFailure(err: unknown): BatchInputError {
   if (err instanceof BatchInputError) return err;
   if (!(err instanceof CsvError)) throw err;
@@ -70,25 +81,33 @@ function csvFailure(err: unknown): BatchInputError {
  */
 export async function openCsv(source: AsyncIterable<Buffer>): Promise<CsvTable> {
   const it = source[Symbol.asyncIterator]();
+  // Read up to the end of the header line: the first line that is not blank (however the upload
+  // happens to be chunked), after a UTF-8 BOM.
   let head: Buffer = Buffer.alloc(0);
   let ended = false;
-  let end = -1;
-  while (end < 0 && !ended) {
+  let encodingChecked = false;
+  for (;;) {
+    if (!encodingChecked && (head.length >= BOM.length || ended)) {
+      if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+        throw new BatchInputError("malformed_file", "the file is UTF-16 text; save it as \"CSV UTF-8\" (comma or semicolon delimited)");
+      }
+      if (BOM.every((b, i) => head[i] === b)) head = head.subarray(BOM.length);
+      encodingChecked = true;
+    }
+    if (encodingChecked) {
+      head = withoutLeadingBlankLines(head);
+      if (ended || headerLineEnd(head) >= 0) break;
+    }
+    if (head.length > MAX_HEADER_BYTES) {
+      throw new BatchInputError("malformed_file", `the first line (the header) is longer than ${MAX_HEADER_BYTES / 1024} KB or has an unbalanced quote`);
+    }
     const next = await it.next();
     if (next.done) ended = true;
     else head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
-    end = headerLineEnd(head);
-    if (end < 0 && head.length > MAX_HEADER_BYTES) {
-      throw new BatchInputError("malformed_file", `the first line (the header) is longer than ${MAX_HEADER_BYTES / 1024} KB or has an unbalanced quote`);
-    }
   }
-  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
-    throw new BatchInputError("malformed_file", "the file is UTF-16 text; save it as \"CSV UTF-8\" (comma or semicolon delimited)");
-  }
-  if (BOM.every((b, i) => head[i] === b)) head = head.subarray(3);
   if (head.toString("utf8").trim() === "") throw new BatchInputError("empty_file", "the file is empty; the first line must be a header naming the columns (tags, …)");
 
-  end = headerLineEnd(head);
+  const end = headerLineEnd(head);
   const delimiter = detectDelimiter(head.subarray(0, end < 0 ? head.length : end).toString("utf8"));
   const parser = parse({
     delimiter,

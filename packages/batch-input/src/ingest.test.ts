@@ -20,6 +20,18 @@ async function failure(promise: Promise<unknown>): Promise<BatchInputError> {
 }
 
 describe("CSV as spreadsheets export it", () => {
+  it("skips blank lines before the header, and finds the header the same however the upload is chunked", async () => {
+    const text = "\uFEFF\r\n  \r\n\ntags;duration\r\nambient;30\r\n";
+    for (const size of [1, 2, 3, 5, 64]) {
+      const r = await drain(ingestCsv(chunked(text, size), { maxRows: 10, defaultModel: T2A }));
+      expect(r.jobs.map((j) => [j.row, j.input.tags, j.input.duration])).toEqual([[1, "ambient", 30]]);
+    }
+    const onlyBlank = await failure(drain(ingestCsv(chunked("\n \r\n\t\n", 1), { maxRows: 10, defaultModel: T2A })));
+    expect(onlyBlank.code).toBe("empty_file");
+    const noTags = await failure(drain(ingestCsv(chunked("\n-", 1), { maxRows: 10, defaultModel: T2A })));
+    expect(noTags.message).toMatch(/no "tags" column/);
+  });
+
   it("reads an Excel semicolon CSV (BOM, CRLF, multi-line quoted lyrics, extra column) and names exactly the two bad rows", async () => {
     const r = await csv(EXCEL_CSV);
     expect(r.errors).toEqual([

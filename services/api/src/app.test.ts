@@ -127,3 +127,18 @@ describe("auth and lookups", () => {
     expect((await t.app.inject({ method: "GET", url: "/readyz" })).json()).toMatchObject({ status: "ready" });
   });
 });
+
+describe("paths the router refuses before any route runs", () => {
+  it("answers broken percent-encoding with 400 bad_url in the error format", async () => {
+    const res = await t.get("/v1/jobs/%E0%A4%A");
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: "bad_url", message: expect.stringMatching(/percent-encoding/) } });
+  });
+
+  it("answers an over-long id with 414 path_too_long in the error format", async () => {
+    const res = await t.get(`/v1/jobs/${"x".repeat(101)}`);
+    expect(res.statusCode).toBe(414);
+    expect(res.json()).toEqual({ error: { code: "path_too_long", message: expect.stringMatching(/longer than 100 characters/) } });
+    expect((await t.get(`/v1/jobs/${"x".repeat(100)}`)).statusCode).toBe(404);
+  });
+});

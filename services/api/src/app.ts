@@ -10,7 +10,7 @@ import { createBudgetService } from "./budget-service.ts";
 import { budgetRoutes } from "./routes/budget.ts";
 import { createSchedulesService } from "./schedules-service.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
-import { errorHandler, notFoundHandler } from "./error-handler.ts";
+import { errorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, notFoundHandler } from "./error-handler.ts";
 import { createJobsService } from "./jobs-service.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -63,7 +63,8 @@ export async function buildApp(deps: AppDeps) {
     requestIdHeader: "x-request-id",
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     childLoggerFactory: lazyRequestLogger,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler,
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setErrorHandler(errorHandler);

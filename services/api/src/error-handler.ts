@@ -44,3 +44,21 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   return reply.status(404).send(body("route_not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
 }
+
+/**
+ * Errors Fastify raises before any route or hook runs (Fastify's `frameworkErrors`), in our error
+ * format: a path that is not valid percent-encoding, or a path segment over the router's limit.
+ */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err.code === "FST_ERR_BAD_URL") {
+    return reply.status(400).send(body("bad_url", "the URL path is not valid percent-encoding; encode ids and other path segments with encodeURIComponent"));
+  }
+  if (err.code === "FST_ERR_MAX_PARAM_LENGTH") {
+    return reply.status(414).send(body("path_too_long", `a path segment is longer than ${MAX_PARAM_LENGTH} characters; no id is that long`));
+  }
+  request.log.error({ err }, "router error");
+  return reply.status(500).send(body("internal", "internal error; the details are in the server log"));
+}
+
+/** The router's limit on one path parameter (Fastify's default, stated so the message can name it). */
+export const MAX_PARAM_LENGTH = 100;

@@ -5,29 +5,10 @@ import type { ByteRange, ObjectStorage } from "@acebatch/storage";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { parseRange } from "../byte-range.ts";
 import { ApiError } from "../errors.ts";
 import type { JobsService } from "../jobs-service.ts";
 import { jobIdParams } from "./jobs.ts";
-
-/** Parse a single `bytes=` range against a size; null when absent, "invalid" when unsatisfiable. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | "invalid" {
-  if (!header) return null;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === "" && match[2] === "")) return "invalid";
-  let start: number;
-  let end: number;
-  if (match[1] === "") {
-    const suffix = Number(match[2]);
-    if (suffix === 0) return "invalid";
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
-  }
-  if (start > end || start >= size) return "invalid";
-  return { start, end };
-}
 
 const audioQuery = z.object({
   expires: z.string().max(20).optional(),
@@ -81,13 +62,14 @@ export async function jobAudioRoutes(app: FastifyInstance, { jobs, storage }: { 
       const stat = await storage.stat(object.key);
       if (!stat) throw new ApiError(410, "audio_missing", `the audio of job ${job.id} is no longer in storage`);
       const range = parseRange(request.headers.range, stat.bytes);
+      if (range === "unsatisfiable") {
+        reply.header("content-range", `bytes */${stat.bytes}`);
+        throw new ApiError(416, "range_not_satisfiable", `the requested range ${JSON.stringify(request.headers.range!.slice(0, 60))} lies outside the ${stat.bytes}-byte file`);
+      }
       reply.header("accept-ranges", "bytes").header("content-type", object.contentType);
       // A finish re-run replaces the finished files under the same URL: those are revalidated.
       const cacheControl = request.query.variant === "finished" ? "private, no-cache" : "private, max-age=3600";
       reply.header("etag", `"${object.sha256}"`).header("cache-control", cacheControl);
-      if (range === "invalid") {
-        return reply.status(416).header("content-range", `bytes */${stat.bytes}`).send();
-      }
       // Fastify runs GET handlers for HEAD too: never read (or download from S3) a body nobody gets.
       const key = object.key;
       const body = (r?: ByteRange) => (request.method === "HEAD" ? Readable.from([]) : storage.createReadStream(key, r));
