@@ -77,9 +77,7 @@ function decode(hash: Record<string, string>): BatchRecord | null {
 /** Create a record unless it exists. KEYS[1] record, KEYS[2] index; ARGV[1] id, ARGV[2..] pairs. */
 const CREATE_BATCH = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local fields = {}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 return 1
 `;
@@ -97,9 +95,7 @@ if ARGV[1] ~= '*' then
   if not ok then return {0, cur} end
 end
 if #ARGV >= 4 then
-  local fields = {}
-  for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
-  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 end
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'status', ARGV[2]) end
 return {1, cur}

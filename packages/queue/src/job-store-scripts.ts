@@ -15,9 +15,7 @@
 export const CREATE_JOB = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local p, id, status, batch, schedule = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local fields = {}
-for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('ZADD', p .. ':jobs:all', 0, id)
 redis.call('ZADD', p .. ':jobs:status:' .. status, 0, id)
 if batch ~= '' then
@@ -46,9 +44,7 @@ if allowed ~= '*' then
   if not ok then return {0, cur} end
 end
 if #ARGV >= 6 then
-  local fields = {}
-  for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
-  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 end
 if to ~= '' and to ~= cur then
   redis.call('HSET', KEYS[1], 'status', to)

@@ -9,9 +9,7 @@
  */
 export const CREATE_SCHEDULE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local fields = {}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 return 1
 `;
@@ -26,9 +24,7 @@ export const UPDATE_SCHEDULE = `
 local v = redis.call('HGET', KEYS[1], 'version')
 if not v then return -1 end
 if v ~= ARGV[1] then return 0 end
-local fields = {}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return redis.call('HINCRBY', KEYS[1], 'version', 1)
 `;
 

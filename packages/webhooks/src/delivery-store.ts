@@ -64,9 +64,7 @@ function decode(hash: Record<string, string>): DeliveryRecord | null {
 /** KEYS[1] record, KEYS[2] pending index; ARGV[1] id, ARGV[2] score (ms), ARGV[3..] pairs. 1 created, 0 existed. */
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local fields = {}
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 `;
@@ -83,9 +81,7 @@ if cur ~= 'pending' then return 0 end
 local idx, id, outcome, now, keep = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if #ARGV >= 7 then
-  local fields = {}
-  for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
-  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 end
 if outcome ~= 'retry' then
   redis.call('HSET', KEYS[1], 'status', outcome)
