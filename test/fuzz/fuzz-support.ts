@@ -1,21 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { buildApp } from "@acebatch/api";
-import { createLogger } from "@acebatch/config";
-import { closeRedis, createQueues, createRedis, redisReady } from "@acebatch/queue";
-import { createLocalStorage, createUrlSigner } from "@acebatch/storage";
-import { uniquePrefix } from "@acebatch/testing";
+import { makeTestApp, TEST_ADMIN_KEY } from "@acebatch/api/test-app";
 import fc from "fast-check";
 import { expect } from "vitest";
 
 // Adversarial input shared by the fuzz suites: wrong types, huge strings, deep nesting, NUL bytes,
 // invalid UTF-8 and lone surrogates, prototype-pollution keys.
 
-export const FUZZ_ADMIN_KEY = "fuzz-admin-key-0123456789abcdef";
 /** Runs per property; FUZZ_RUNS raises it for a longer hunt. */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
-export const auth = { authorization: `Bearer ${FUZZ_ADMIN_KEY}` };
+export const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
 
 export const nasty = fc.oneof(
   fc.string(),
@@ -49,30 +41,15 @@ export const model = fc.constantFrom(
 /** Header values as an HTTP client can send them (printable ASCII). */
 export const headerValue = (maxLength = 200) => fc.string({ maxLength }).map((s) => s.replace(/[^\x20-\x7e]/g, ""));
 
-/** A fuzz suite's app (built as main.ts builds it, on the test's Redis) and its case counter. */
+/** A fuzz suite's app (a real app on the test's Redis, see makeTestApp) and its case counter. */
 export async function startFuzzApp(redisUrl: string, label: string) {
-  const prefix = uniquePrefix(label);
-  const redis = createRedis(redisUrl, "producer");
-  const queueRedis = createRedis(redisUrl, "worker");
-  const queues = createQueues(queueRedis, { prefix, maxAttempts: 1 });
-  await redisReady(redis);
-  const dir = await mkdtemp(join(tmpdir(), `acebatch-${label}-`));
-  const storage = createLocalStorage({ root: dir });
-  const app = await buildApp({
-    redis,
-    queues,
-    storage,
-    signer: createUrlSigner("f".repeat(32)),
-    logger: createLogger({ name: "fuzz", level: "silent" }),
-    config: { prefix, adminKey: FUZZ_ADMIN_KEY, publicBaseUrl: "http://127.0.0.1:8080", bodyLimitBytes: 1_048_576 },
-  });
-  await app.ready();
+  const testApp = await makeTestApp({ label, redisUrl });
   let cases = 0;
   return {
-    app,
-    redis,
-    prefix,
-    storage,
+    app: testApp.app,
+    redis: testApp.redis,
+    prefix: testApp.prefix,
+    storage: testApp.storage,
     cases: () => cases,
     /** The rule for every answer: never a 5xx, and every rejection a 4xx in the spec's error format (HEAD answers carry no body). */
     expectClientError(res: { statusCode: number; body: string; headers: Record<string, unknown> }, method = "GET") {
@@ -85,14 +62,7 @@ export async function startFuzzApp(redisUrl: string, label: string) {
       }
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     },
-    async close() {
-      await app.close();
-      await queues.generate.obliterate({ force: true });
-      await queues.close();
-      await closeRedis(redis);
-      await closeRedis(queueRedis);
-      await rm(dir, { recursive: true, force: true });
-    },
+    close: testApp.close,
   };
 }
 
