@@ -7,6 +7,8 @@ import { RUNS } from "./fuzz-support.ts";
 // or fail as a BatchInputError (a 400/413 with a message), never anything else; and where a file
 // parses, how the upload happened to be chunked on the wire never changes the outcome.
 let cases = 0;
+/** Outcomes reached, so a generator that only ever produces rejected files is noticed. */
+const reached = { jobs: 0, invalidRows: 0, refusedFiles: 0 };
 afterAll(() => console.log(`[fuzz] upload parsers: ${cases} cases tried`));
 
 const MAX_ROWS = 50;
@@ -35,7 +37,12 @@ async function outcome(open: () => Ingest | Promise<Ingest>): Promise<{ items: I
 }
 
 function expectWellFormed(result: Awaited<ReturnType<typeof outcome>>) {
-  if ("error" in result) return;
+  if ("error" in result) {
+    reached.refusedFiles++;
+    return;
+  }
+  if (result.items.some((i) => i.kind === "job")) reached.jobs++;
+  if (result.items.some((i) => i.kind === "invalid")) reached.invalidRows++;
   const rows = result.items.map((i) => i.row);
   expect(rows).toEqual([...rows].sort((a, b) => a - b));
   expect(result.items.length).toBeLessThanOrEqual(MAX_ROWS);
@@ -75,6 +82,9 @@ describe("fuzzed upload parsers", () => {
       }),
       { numRuns: RUNS * 2 },
     );
+    expect(reached.jobs).toBeGreaterThan(0);
+    expect(reached.invalidRows).toBeGreaterThan(0);
+    expect(reached.refusedFiles).toBeGreaterThan(0);
   });
 
   it("NDJSON: any lines parse into ordered row outcomes or fail as a BatchInputError, the same whatever the chunking", async () => {
