@@ -21,12 +21,15 @@ describe("checkFfmpeg", () => {
     const empty = await mkdtemp(join(tmpdir(), "acebatch-no-ffmpeg-"));
     try {
       const ffmpegPath = `${empty}:/nonexistent/bin`;
-      for (const attempt of [
-        checkFfmpeg({ ffmpegPath }),
-        finishAudio({ inputPath: "/dev/null", outputDir: empty, spec: { formats: ["mp3"] }, ffmpegPath }),
-        measureLoudness("/dev/null", { ffmpegPath }),
-        waveformPeaks("/dev/null", { ffmpegPath }),
+      // Started one at a time: a call started early would reject while the loop still awaits an
+      // earlier one, with no handler yet (an unhandled rejection, depending on timing).
+      for (const start of [
+        () => checkFfmpeg({ ffmpegPath }),
+        () => finishAudio({ inputPath: "/dev/null", outputDir: empty, spec: { formats: ["mp3"] }, ffmpegPath }),
+        () => measureLoudness("/dev/null", { ffmpegPath }),
+        () => waveformPeaks("/dev/null", { ffmpegPath }),
       ]) {
+        const attempt = start();
         await expect(attempt).rejects.toThrow(FinishError);
         await expect(attempt).rejects.toMatchObject({ code: "ffmpeg_missing", retryable: false });
         await expect(attempt).rejects.toThrow(/ffmpeg and ffprobe not found on PATH .*apt-get install ffmpeg/);
