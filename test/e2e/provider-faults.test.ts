@@ -56,8 +56,10 @@ it("a download that is not audio fails the job with a clear code and stores noth
 });
 
 it("an expired provider request (404001) fails with that code instead of being retried forever", async () => {
-  // Renders take 5 s, results expire 50 ms after they finish: the first status call after the render finds it gone.
-  await stack.sim("/__sim/config", { method: "PUT", body: JSON.stringify({ speed: 1, result_ttl_seconds: 0.05 }) });
+  // Renders take 5 s and results expire 1 ms after they finish, so whichever call first looks after
+  // the render (status, or the result fetch right behind a "completed") finds the request gone.
+  // (With 50 ms, a poll landing just after the render fetched the result in time: a flaky run.)
+  await stack.sim("/__sim/config", { method: "PUT", body: JSON.stringify({ speed: 1, result_ttl_seconds: 0.001 }) });
   const { body } = await stack.api("POST", "/v1/jobs", { model: "acestep-ai/ace-step/text-to-audio", input: { tags: "x", duration: 5 } });
   const failed = await stack.waitForJob(body.id, ["failed"], 30_000);
   expect(failed.error).toMatchObject({ code: "provider_request_expired", retryable: false });
