@@ -9,11 +9,10 @@ import type { Redis } from "ioredis";
 import Fastify from "fastify";
 import { closeRedis, createRedis } from "@acebatch/queue";
 import { startTestRedis, uniquePrefix } from "@acebatch/testing";
-import { startBenchApi } from "./bench-api.ts";
+import { BENCH_API_KEY as KEY, startBenchApi } from "./bench-api.ts";
 import { report } from "./bench-result.ts";
 import { mainThreadCpuMs, redisCpuMs } from "./process-cpu.ts";
 
-const KEY = "bench-admin-key-0123456789abcdef";
 const DURATION_S = 10;
 const body = JSON.stringify({ model: "acestep-ai/ace-step/text-to-audio", input: { tags: "lo-fi, mellow, 80 BPM", duration: 30 } });
 

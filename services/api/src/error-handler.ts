@@ -16,6 +16,9 @@ function body(code: string, message: string, details?: ErrorBody["error"]["detai
   return { error: details ? { code, message, details } : { code, message } };
 }
 
+/** A 500 that says nothing of the cause (it is in the server log, logged by the caller). */
+const internalError = (reply: FastifyReply) => reply.status(500).send(body("internal", "internal error; the details are in the server log"));
+
 /** The one error handler: domain errors as they are, client errors mapped, internals hidden on 5xx. */
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) {
@@ -38,7 +41,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   const status = err.statusCode ?? 500;
   if (status < 500) return reply.status(status).send(body("bad_request", err.message));
   request.log.error({ err }, "unhandled error");
-  return reply.status(500).send(body("internal", "internal error; the details are in the server log"));
+  return internalError(reply);
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
@@ -57,7 +60,7 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
     return reply.status(414).send(body("path_too_long", `a path segment is longer than ${MAX_PARAM_LENGTH} characters; no id is that long`));
   }
   request.log.error({ err }, "router error");
-  return reply.status(500).send(body("internal", "internal error; the details are in the server log"));
+  return internalError(reply);
 }
 
 /** The router's limit on one path parameter (Fastify's default, stated so the message can name it). */

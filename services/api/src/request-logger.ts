@@ -34,10 +34,15 @@ class LazyRequestLogger {
     if (this.#real) this.#real.level = next;
   }
 
+  /** The request's pino child, made the first time something is logged through it. */
+  #realLogger(): FastifyBaseLogger {
+    this.#real ??= this.#parent.child(this.#bindings, { ...this.#options, level: this.#level });
+    return this.#real;
+  }
+
   #log(name: LevelName, args: unknown[]): void {
     if (LEVEL_VALUES[name]! < (LEVEL_VALUES[this.#level] ?? 0)) return;
-    this.#real ??= this.#parent.child(this.#bindings, { ...this.#options, level: this.#level });
-    (this.#real[name] as LogFn)(...args);
+    (this.#realLogger()[name] as LogFn)(...args);
   }
 
   fatal(...args: unknown[]) {
@@ -61,8 +66,7 @@ class LazyRequestLogger {
   silent() {}
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    this.#real ??= this.#parent.child(this.#bindings, { ...this.#options, level: this.#level });
-    return this.#real.child(bindings, options);
+    return this.#realLogger().child(bindings, options);
   }
 }
 
