@@ -34,10 +34,10 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
   const warnRedisError = (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error");
   const redis = createRedis(config.redis.url, "worker");
   redis.on("error", warnRedisError);
-  // Job records, money, the provider gate and metrics on a connection of their own that sends
-  // every command issued in one tick as one write: at high concurrency dozens of jobs talk to
-  // Redis in the same tick. BullMQ keeps its own connection (its blocking reads must not share one).
-  const commands = createRedis(config.redis.url, "worker", { enableAutoPipelining: true });
+  // Job records, money, the provider gate and metrics on a connection of their own; BullMQ keeps
+  // `redis` for itself. (Like every worker connection, each sends one event-loop turn's commands
+  // as one write.)
+  const commands = createRedis(config.redis.url, "worker");
   commands.on("error", warnRedisError);
   const store = createJobStore({ redis: commands, prefix: config.redis.prefix });
   const storage = createStorage(config.storage);
