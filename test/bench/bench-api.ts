@@ -2,12 +2,15 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "@acebatch/api";
-import { createLogger } from "@acebatch/config";
+import { createLogger, logDestination } from "@acebatch/config";
 import { closeRedis, createQueues, createRedis, redisReady } from "@acebatch/queue";
 import { createLocalStorage, createUrlSigner } from "@acebatch/storage";
 import { uniquePrefix } from "@acebatch/testing";
 
 export const BENCH_API_KEY = "bench-admin-key-0123456789abcdef";
+
+/** The API's logger in benches: as deployed (level info, a few lines per request, the default writer), into /dev/null. */
+export const benchApiLogger = () => createLogger({ name: "api", level: "info" }, logDestination("/dev/null"));
 
 /**
  * The API as main.ts builds it (one fail-fast connection for records and queue, another for the
@@ -25,7 +28,7 @@ export async function startBenchApi(redisUrl: string, label: string) {
     queues,
     storage: createLocalStorage({ root: dir }),
     signer: createUrlSigner("b".repeat(32)),
-    logger: createLogger({ name: "api", level: "warn" }),
+    logger: benchApiLogger(),
     rateLimitRedis,
     config: { prefix, adminKey: BENCH_API_KEY, publicBaseUrl: "http://127.0.0.1:8080", bodyLimitBytes: 1_048_576 },
   });

@@ -7,6 +7,7 @@ import { createKeys } from "@acebatch/queue";
 import { startSimulator } from "@acebatch/simulator";
 import { Redis } from "ioredis";
 import { freePort, spawnService, uniquePrefix, type SpawnedService } from "@acebatch/testing";
+import { benchApiLogger } from "./bench-api.ts";
 
 export const BENCH_KEY = "bench-admin-key-0123456789abcdef";
 const WORKER_MAIN = resolve(import.meta.dirname, "../../services/worker/src/main.ts");
@@ -38,7 +39,7 @@ export async function startBenchStack(options: {
     ...options.workerEnv,
   };
   const redis = new Redis(options.redisUrl);
-  const api = await startApi(loadApiConfig(env), { adminKey: BENCH_KEY, logger: createLogger({ name: "api", level: "warn" }) });
+  const api = await startApi(loadApiConfig(env), { adminKey: BENCH_KEY, logger: benchApiLogger() });
   const workers: SpawnedService[] = [];
   const baseUrl = `http://127.0.0.1:${port}`;
   const headers = { authorization: `Bearer ${BENCH_KEY}`, "content-type": "application/json" };

@@ -8,6 +8,7 @@ import { createLogger } from "@acebatch/config";
 import { loadApiConfig, startApi } from "@acebatch/api";
 import { startSimulator } from "@acebatch/simulator";
 import { freePort, spawnService, startTestRedis, uniquePrefix, waitFor } from "@acebatch/testing";
+import { benchApiLogger } from "./bench-api.ts";
 import { report } from "./bench-result.ts";
 
 const C = 20;
@@ -44,7 +45,7 @@ const env: Record<string, string> = {
   PROVIDER_POLL_MIN_MS: "50",
   PROVIDER_POLL_MAX_MS: "250",
 };
-const api = await startApi(loadApiConfig(env), { adminKey: KEY, logger: createLogger({ name: "api", level: "warn" }) });
+const api = await startApi(loadApiConfig(env), { adminKey: KEY, logger: benchApiLogger() });
 const workerMain = resolve(import.meta.dirname, "../../services/worker/src/main.ts");
 const workers = [await spawnService(workerMain, env, { readyPattern: /worker ready/ }), await spawnService(workerMain, env, { readyPattern: /worker ready/ })];
 

@@ -42,8 +42,8 @@ export function serializeRequest(req: RequestLike) {
 }
 
 /**
- * A destination that masks secrets in every finished line: the last line of defence behind
- * pino's path-based `redact`, for secrets inside messages, error texts and URLs.
+ * A destination that masks secrets in every finished line: the last line of defence behind the
+ * field redaction (log-redact.ts), for secrets inside messages, error texts and URLs.
  */
 export function scrubbingDestination(destination: pino.DestinationStream, secrets: readonly string[]): pino.DestinationStream {
   const wrapped = destination as pino.DestinationStream & { flush?: (cb?: (err?: Error) => void) => void; flushSync?: () => void };

@@ -30,7 +30,7 @@ import { openapiPlugin } from "./openapi.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
-import { lazyRequestLogger } from "./request-logger.ts";
+import { AccessLogController, lazyRequestLogger } from "./request-logger.ts";
 
 export interface AppDeps {
   /** A producer-role connection (fails fast while Redis is down). */
@@ -63,6 +63,7 @@ export async function buildApp(deps: AppDeps) {
     requestIdHeader: "x-request-id",
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
     childLoggerFactory: lazyRequestLogger,
+    logController: new AccessLogController(),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrorHandler,
   });

@@ -1,7 +1,8 @@
 import { Writable } from "node:stream";
 import { createLogger } from "@acebatch/config";
+import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
-import { lazyRequestLogger } from "./request-logger.ts";
+import { AccessLogController, lazyRequestLogger } from "./request-logger.ts";
 
 function capture(level: string) {
   const lines: Record<string, unknown>[] = [];
@@ -42,5 +43,38 @@ describe("lazyRequestLogger", () => {
       ["req_2", "kept"],
       ["req_3", "route-level debug"],
     ]);
+  });
+});
+
+describe("AccessLogController", () => {
+  async function requestLines(level: string, url: string) {
+    const { logger, lines } = capture(level);
+    const app = Fastify({ loggerInstance: logger, childLoggerFactory: lazyRequestLogger, logController: new AccessLogController() });
+    app.get("/ok", async () => ({ ok: true }));
+    app.get("/boom", async () => {
+      throw new Error("kaput");
+    });
+    await app.inject({ method: "GET", url });
+    await app.close();
+    await new Promise((r) => setTimeout(r, 20));
+    return lines;
+  }
+
+  it("logs one access line per request at info: method, URL (credentials masked), status and time", async () => {
+    const lines = await requestLines("info", "/ok?key=ak_0123456789abcdefghijklmn");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: "request completed", req: { method: "GET", url: "/ok?key=[redacted]" }, res: { statusCode: 200 } });
+    expect(typeof lines[0]!.responseTime).toBe("number");
+  });
+
+  it("adds the arrival line at debug", async () => {
+    const lines = await requestLines("debug", "/ok");
+    expect(lines.map((l) => l.msg)).toEqual(["incoming request", "request completed"]);
+  });
+
+  it("logs a failed request at error with the request and the error", async () => {
+    const lines = await requestLines("info", "/boom");
+    const errored = lines.find((l) => l.msg === "request errored" || (l.level as number) >= 50);
+    expect(errored).toMatchObject({ level: 50, req: { method: "GET", url: "/boom" } });
   });
 });
