@@ -50,7 +50,11 @@ describe("AccessLogController", () => {
   async function requestLines(level: string, url: string) {
     const { logger, lines } = capture(level);
     const app = Fastify({ loggerInstance: logger, childLoggerFactory: lazyRequestLogger, logController: new AccessLogController() });
-    app.get("/ok", async () => ({ ok: true }));
+    app.decorateRequest("accessLog", null);
+    app.get("/ok", async (request) => {
+      request.accessLog = { jobId: "job_1" };
+      return { ok: true };
+    });
     app.get("/boom", async () => {
       throw new Error("kaput");
     });
@@ -60,10 +64,10 @@ describe("AccessLogController", () => {
     return lines;
   }
 
-  it("logs one access line per request at info: method, URL (credentials masked), status and time", async () => {
+  it("logs one access line per request at info: method, URL (credentials masked), status, time and the handler's fields", async () => {
     const lines = await requestLines("info", "/ok?key=ak_0123456789abcdefghijklmn");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ msg: "request completed", req: { method: "GET", url: "/ok?key=[redacted]" }, res: { statusCode: 200 } });
+    expect(lines[0]).toMatchObject({ msg: "request completed", jobId: "job_1", req: { method: "GET", url: "/ok?key=[redacted]" }, res: { statusCode: 200 } });
     expect(typeof lines[0]!.responseTime).toBe("number");
   });
 
