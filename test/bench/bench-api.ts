@@ -9,7 +9,7 @@ import { uniquePrefix } from "@acebatch/testing";
 
 export const BENCH_API_KEY = "bench-admin-key-0123456789abcdef";
 
-/** The API's logger in benches: as deployed (level info, a few lines per request, the default writer), into /dev/null. */
+/** The API's logger in benches: as deployed (level info: an access line per request; the default writer), into /dev/null. */
 export const benchApiLogger = () => createLogger({ name: "api", level: "info" }, logDestination("/dev/null"));
 
 /**

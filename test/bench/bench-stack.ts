@@ -7,9 +7,9 @@ import { createKeys } from "@acebatch/queue";
 import { startSimulator } from "@acebatch/simulator";
 import { Redis } from "ioredis";
 import { freePort, spawnService, uniquePrefix, type SpawnedService } from "@acebatch/testing";
-import { benchApiLogger } from "./bench-api.ts";
+import { BENCH_API_KEY, benchApiLogger } from "./bench-api.ts";
 
-export const BENCH_KEY = "bench-admin-key-0123456789abcdef";
+export const BENCH_KEY = BENCH_API_KEY;
 const WORKER_MAIN = resolve(import.meta.dirname, "../../services/worker/src/main.ts");
 
 /** Simulator + API in this process and worker child processes, on one Redis, for benchmarks. */

@@ -87,8 +87,8 @@ export function lazyRequestLogger(parent: FastifyBaseLogger, bindings: Bindings,
 
 /**
  * One access line per request at info ("request completed": method, URL, status, time and any
- * `request.accessLog` fields), the arrival line at debug. Fastify's default logs both at info; each line is a few µs of the API's
- * CPU per request (README "Benchmarks").
+ * `request.accessLog` fields), the arrival line at debug. Fastify's default logs both at info, and
+ * every line costs the API's event loop several µs per request (README "Benchmarks").
  */
 export class AccessLogController extends LogController {
   override incomingRequest(request: FastifyRequest): void {
