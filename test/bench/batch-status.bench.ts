@@ -9,10 +9,9 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { batchJobId, closeRedis, createJobStore } from "@acebatch/queue";
 import { startTestRedis } from "@acebatch/testing";
-import { startBenchApi } from "./bench-api.ts";
+import { BENCH_API_KEY as KEY, startBenchApi } from "./bench-api.ts";
 import { report } from "./bench-result.ts";
 
-const KEY = "bench-admin-key-0123456789abcdef";
 const MODEL = "acestep-ai/ace-step/text-to-audio";
 const REQUESTS = 2_000;
 

@@ -9,7 +9,6 @@ import { Redis } from "ioredis";
 import { freePort, spawnService, uniquePrefix, type SpawnedService } from "@acebatch/testing";
 import { BENCH_API_KEY, benchApiLogger } from "./bench-api.ts";
 
-export const BENCH_KEY = BENCH_API_KEY;
 const WORKER_MAIN = resolve(import.meta.dirname, "../../services/worker/src/main.ts");
 
 /** Simulator + API in this process and worker child processes, on one Redis, for benchmarks. */
@@ -39,10 +38,10 @@ export async function startBenchStack(options: {
     ...options.workerEnv,
   };
   const redis = new Redis(options.redisUrl);
-  const api = await startApi(loadApiConfig(env), { adminKey: BENCH_KEY, logger: benchApiLogger() });
+  const api = await startApi(loadApiConfig(env), { adminKey: BENCH_API_KEY, logger: benchApiLogger() });
   const workers: SpawnedService[] = [];
   const baseUrl = `http://127.0.0.1:${port}`;
-  const headers = { authorization: `Bearer ${BENCH_KEY}`, "content-type": "application/json" };
+  const headers = { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" };
   return {
     env,
     baseUrl,

@@ -14,11 +14,11 @@ import { pipeline } from "node:stream/promises";
 import { Queue } from "bullmq";
 import { BATCH_JOB_PRIORITY, batchJobId, closeRedis, createQueues, createRedis, generateJobOptions } from "@acebatch/queue";
 import { freePort, spawnService, startTestRedis, uniquePrefix } from "@acebatch/testing";
+import { BENCH_API_KEY as KEY } from "./bench-api.ts";
 import { report } from "./bench-result.ts";
 import { processMemory } from "./process-memory.ts";
 import { startCommand } from "./start-command.ts";
 
-const KEY = "bench-admin-key-0123456789abcdef";
 const ROWS = Number(process.env.BENCH_INGEST_ROWS ?? 100_000);
 const MODEL = "acestep-ai/ace-step/text-to-audio";
 const GENRES = ["lo-fi", "house", "jazz", "ambient", "synthwave", "drum and bass", "techno", "folk"];

@@ -8,7 +8,7 @@ import { createLogger } from "@acebatch/config";
 import { loadApiConfig, startApi } from "@acebatch/api";
 import { startSimulator } from "@acebatch/simulator";
 import { freePort, spawnService, startTestRedis, uniquePrefix, waitFor } from "@acebatch/testing";
-import { benchApiLogger } from "./bench-api.ts";
+import { BENCH_API_KEY as KEY, benchApiLogger } from "./bench-api.ts";
 import { report } from "./bench-result.ts";
 
 const C = 20;
@@ -16,7 +16,6 @@ const DURATION_S = 5;
 const SPEED = 5; // audio seconds per wall second → T = 1 s per render
 const T = DURATION_S / SPEED;
 const JOBS = 400;
-const KEY = "bench-admin-key-0123456789abcdef";
 
 const redis = await startTestRedis();
 const dataDir = await mkdtemp(join(tmpdir(), "acebatch-bench-util-"));

@@ -20,7 +20,8 @@ import { probeAudioFile } from "@acebatch/audio";
 import { startTestRedis, waitFor } from "@acebatch/testing";
 import { report } from "./bench-result.ts";
 import { processMemory } from "./process-memory.ts";
-import { BENCH_KEY, startBenchStack } from "./bench-stack.ts";
+import { BENCH_API_KEY } from "./bench-api.ts";
+import { startBenchStack } from "./bench-stack.ts";
 import { describeCommand, workerStartCommand } from "./start-command.ts";
 
 const JOBS = Number(process.env.BENCH_WORKER_RSS_JOBS ?? 100);
@@ -70,7 +71,7 @@ const stack = await startBenchStack({
     ...(JSON.parse(process.env.BENCH_WORKER_ENV ?? "{}") as Record<string, string>),
   },
 });
-const headers = { authorization: `Bearer ${BENCH_KEY}` };
+const headers = { authorization: `Bearer ${BENCH_API_KEY}` };
 
 /** The measured run; throws when a job did not complete with the right file. */
 async function measure(): Promise<void> {
