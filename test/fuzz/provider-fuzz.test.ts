@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AudioProbeError, probeAudioFile, wavPeaks } from "@acebatch/audio";
+import { AudioProbeError, createWavMeter, probeAudioFile, wavPeaks } from "@acebatch/audio";
 import { createRunComfyClient, ProviderError, type RunComfyClient } from "@acebatch/provider";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -206,5 +206,31 @@ describe("fuzzed downloaded files", () => {
     );
     // Some generated WAVs are valid enough to be read to the end.
     expect(measured).toBeGreaterThan(0);
+  });
+
+  it("the download's WAV meter, fed in any chunks, never throws and agrees with reading the file back", async () => {
+    let n = 0;
+    let metered = 0;
+    await fc.assert(
+      fc.asyncProperty(files, fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }), async (bytes, sizes) => {
+        const meter = createWavMeter(50);
+        for (let at = 0, i = 0; at < bytes.length; i++) {
+          const size = sizes[i % sizes.length]!;
+          meter.push(bytes.subarray(at, at + size));
+          at += size;
+        }
+        const measurement = meter.finish(bytes.length);
+        if (measurement === null) return; // the download then measures the file on disk
+        metered++;
+        const path = join(dir, `m${n++}`);
+        await writeFile(path, bytes);
+        const probe = await probeAudioFile(path);
+        expect([measurement.info.durationSeconds, measurement.info.sampleRate, measurement.info.channels]).toEqual([probe.durationSeconds, probe.sampleRate, probe.channels]);
+        expect(measurement.peaks).toEqual(await wavPeaks(path, { columns: 50 }));
+        await rm(path, { force: true });
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    expect(metered).toBeGreaterThan(0);
   });
 });

@@ -14,3 +14,4 @@ export {
   wavFrameCount,
   type WavStreamOptions,
 } from "./wav-stream.ts";
+export { createWavMeter, type WavMeasurement, type WavMeter } from "./wav-meter.ts";

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
+import { wavPeaks } from "@acebatch/audio";
+
 import { downloadAudio } from "./download-audio.ts";
 import { DownloadError } from "./download-error.ts";
 import { createRunComfyClient } from "./runcomfy-client.ts";
@@ -53,6 +55,7 @@ describe("downloadAudio", () => {
       durationSeconds: 1.5,
       sampleRate: 8_000,
       channels: 2,
+      peaks: null, // none asked for
     });
     expect(Buffer.compare(await readFile(dest), wav)).toBe(0);
     expect(cdn.requests[0]?.headers.authorization).toBeUndefined();
@@ -70,6 +73,29 @@ describe("downloadAudio", () => {
     });
     const result = await downloadAudio({ url: `${cdn.origin}/a`, destPath: dest, maxBytes: 1_000_000 });
     expect(result).toMatchObject({ bytes: wav.length, durationSeconds: 0.5, format: "wav" });
+  });
+
+  it("folds the waveform peaks of a 16-bit WAV as it arrives, the same as reading the file back", async () => {
+    const wav = makeWav({ seconds: 0.75, sampleRate: 8_000, channels: 2 });
+    cdn.handle(async (_req, res) => {
+      res.writeHead(200, { "content-type": "audio/wav" });
+      for (let i = 0; i < wav.length; i += 777) res.write(wav.subarray(i, i + 777)); // odd-sized pieces
+      res.end();
+    });
+    const result = await downloadAudio({ url: `${cdn.origin}/a`, destPath: dest, maxBytes: 1_000_000, waveformColumns: 120 });
+    expect(result).toMatchObject({ format: "wav", durationSeconds: 0.75, sampleRate: 8_000, channels: 2 });
+    expect(result.peaks).toEqual(await wavPeaks(dest, { columns: 120 }));
+    // Not a trivially equal pair of empty results: the ramp shows below and above zero.
+    expect(result.peaks!.peaks.some(([min]) => min < 0) && result.peaks!.peaks.some(([, max]) => max > 0)).toBe(true);
+  });
+
+  it("measures a WAV it cannot fold from the file on disk, without peaks", async () => {
+    const wav = makeWav({ seconds: 0.5, sampleRate: 8_000, channels: 1, bitsPerSample: 24 });
+    cdn.handle((_req, res) => {
+      res.end(wav);
+    });
+    const result = await downloadAudio({ url: `${cdn.origin}/a`, destPath: dest, maxBytes: 1_000_000, waveformColumns: 120 });
+    expect(result).toMatchObject({ format: "wav", durationSeconds: 0.5, sampleRate: 8_000, channels: 1, peaks: null });
   });
 
   it("refuses a body that is not audio and deletes the partial file", async () => {

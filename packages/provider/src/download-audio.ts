@@ -4,7 +4,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { pipeline } from "node:stream/promises";
 
-import { AudioProbeError, probeAudioFile, type AudioFormat } from "@acebatch/audio";
+import { AUDIO_CONTENT_TYPES, AudioProbeError, createWavMeter, probeAudioFile, type AudioFormat, type WaveformPeaks } from "@acebatch/audio";
 
 import { createDownloadGuard } from "./download-guard.ts";
 import { DownloadError } from "./download-error.ts";
@@ -29,6 +29,8 @@ export interface DownloadAudioOptions {
   idleTimeoutMs?: number;
   /** The whole download, milliseconds; default none. */
   totalTimeoutMs?: number;
+  /** Columns of waveform peaks to fold from a 16-bit PCM WAV as it arrives (absent: none). */
+  waveformColumns?: number;
   signal?: AbortSignal;
 }
 
@@ -44,6 +46,8 @@ export interface DownloadedAudio {
   /** Hz. */
   sampleRate: number;
   channels: number;
+  /** Waveform peaks folded during the download; null unless asked for and the file is 16-bit PCM WAV. */
+  peaks: WaveformPeaks | null;
 }
 
 type Timeout = "connect" | "idle" | "total";
@@ -144,9 +148,17 @@ export async function downloadAudio(options: DownloadAudioOptions): Promise<Down
       throw new DownloadError({ code: "download_too_large", retryable: false, host, message: `Content-Length ${declared} exceeds the ${options.maxBytes}-byte limit` });
     }
 
-    const guard = createDownloadGuard({ host, maxBytes: options.maxBytes, idleTimeoutMs, onIdle: () => trip("idle") });
+    // A 16-bit PCM WAV (what the provider sends) is measured and its peaks folded as it passes,
+    // so it is never read back; anything else is measured on disk once it is complete.
+    const meter = options.waveformColumns === undefined ? null : createWavMeter(options.waveformColumns);
+    const guard = createDownloadGuard({ host, maxBytes: options.maxBytes, idleTimeoutMs, onIdle: () => trip("idle"), onChunk: meter ? (chunk) => meter.push(chunk) : undefined });
     await pipeline(response, guard.stream, createWriteStream(options.destPath), { signal });
     const { bytes, sha256 } = guard.summary();
+    const metered = meter?.finish(bytes);
+    if (metered) {
+      const { info, peaks } = metered;
+      return { bytes, sha256, format: "wav", contentType: AUDIO_CONTENT_TYPES.wav, durationSeconds: info.durationSeconds, sampleRate: info.sampleRate, channels: info.channels, peaks };
+    }
 
     let probe;
     try {
@@ -157,7 +169,7 @@ export async function downloadAudio(options: DownloadAudioOptions): Promise<Down
       }
       throw failed(`could not read the downloaded file: ${(cause as Error).message}`, { cause });
     }
-    return { bytes, sha256, format: probe.format, contentType: probe.contentType, durationSeconds: probe.durationSeconds, sampleRate: probe.sampleRate, channels: probe.channels };
+    return { bytes, sha256, format: probe.format, contentType: probe.contentType, durationSeconds: probe.durationSeconds, sampleRate: probe.sampleRate, channels: probe.channels, peaks: null };
   } catch (cause) {
     await rm(options.destPath, { force: true }).catch(() => {});
     throw explain(cause);

@@ -11,6 +11,8 @@ export interface DownloadGuardOptions {
   idleTimeoutMs: number;
   /** Called once when no bytes arrived for `idleTimeoutMs`; it should abort the download. */
   onIdle: () => void;
+  /** Sees every accepted chunk, in order (the WAV meter, which measures the file as it passes). */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 export interface DownloadGuard {
@@ -59,6 +61,7 @@ export function createDownloadGuard(options: DownloadGuardOptions): DownloadGuar
         return;
       }
       hash.update(chunk);
+      options.onChunk?.(chunk);
       if (head !== null) head = Buffer.concat([head, chunk.subarray(0, AUDIO_MAGIC_BYTES)]);
       callback(checkHead(false), chunk);
     },

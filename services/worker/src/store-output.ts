@@ -23,9 +23,10 @@ export interface StoredJobAudio {
 }
 
 /**
- * Waveform peaks of a WAV output, read in-process from the downloaded file while it is still on
- * local disk: no ffmpeg and no finish run for the common case. Null when the encoding is one only
- * ffmpeg decodes or the read failed (logged): the finish run then makes them.
+ * Waveform peaks of a WAV output the download could not fold as it passed (not 16-bit PCM), read
+ * in-process from the downloaded file while it is still on local disk: no ffmpeg and no finish run.
+ * Null when the encoding is one only ffmpeg decodes or the read failed (logged): the finish run
+ * then makes them.
  */
 async function wavOutputPeaks(jobId: string, path: string, options: StoreOutputOptions) {
   try {
@@ -40,7 +41,7 @@ async function wavOutputPeaks(jobId: string, path: string, options: StoreOutputO
 
 /**
  * Copy the provider's audio into our storage: streamed to a temp file (checked to be audio, size
- * capped, hashed, duration measured), then moved into place with its metadata sidecar (and, for
+ * capped, hashed, duration measured and, for 16-bit WAV, waveform peaks folded on the way), then moved into place with its metadata sidecar (and, for
  * WAV, its waveform peaks). Nothing half-written is ever visible under the job's key.
  */
 export async function storeOutput(
@@ -56,6 +57,7 @@ export async function storeOutput(
       destPath: tempPath,
       maxBytes: options.maxBytes,
       idleTimeoutMs: options.idleTimeoutMs,
+      waveformColumns: options.waveformColumns,
       signal: options.signal,
     });
     const key = audioKey(rec.id, audio.format);
@@ -74,7 +76,11 @@ export async function storeOutput(
       created_at: rec.created_at,
       stored_at: new Date().toISOString(),
     };
-    const peaks = audio.format === "wav" ? await wavOutputPeaks(rec.id, tempPath, options) : null;
+    const peaks = audio.peaks
+      ? { key: finishKeys.peaks(rec.id), json: toStoredPeaks(audio.peaks) }
+      : audio.format === "wav"
+        ? await wavOutputPeaks(rec.id, tempPath, options)
+        : null;
     await options.storage.putFile(key, tempPath, { contentType: audio.contentType });
     await options.storage.putJson(metadataKey(rec.id), metadata);
     if (peaks) await options.storage.putJson(peaks.key, peaks.json);

@@ -1,6 +1,6 @@
-/** A minimal PCM WAV (44-byte header + 16-bit samples of a quiet ramp) lasting `seconds`. Test-only. */
-export function makeWav({ seconds, sampleRate = 8_000, channels = 1 }: { seconds: number; sampleRate?: number; channels?: number }): Buffer {
-  const bytesPerSample = 2;
+/** A minimal PCM WAV (44-byte header + 16-bit, or 24-bit, samples of a quiet ramp) lasting `seconds`. Test-only. */
+export function makeWav({ seconds, sampleRate = 8_000, channels = 1, bitsPerSample = 16 }: { seconds: number; sampleRate?: number; channels?: number; bitsPerSample?: 16 | 24 }): Buffer {
+  const bytesPerSample = bitsPerSample / 8;
   const frames = Math.round(seconds * sampleRate);
   const dataBytes = frames * channels * bytesPerSample;
   const buf = Buffer.alloc(44 + dataBytes);
@@ -17,6 +17,6 @@ export function makeWav({ seconds, sampleRate = 8_000, channels = 1 }: { seconds
   buf.writeUInt16LE(bytesPerSample * 8, 34);
   buf.write("data", 36, "ascii");
   buf.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < frames * channels; i++) buf.writeInt16LE((i % 200) - 100, 44 + i * bytesPerSample);
+  for (let i = 0; i < frames * channels; i++) buf.writeIntLE((i % 200) - 100, 44 + i * bytesPerSample, bytesPerSample);
   return buf;
 }
