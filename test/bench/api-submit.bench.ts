@@ -11,7 +11,7 @@ import { closeRedis, createRedis } from "@acebatch/queue";
 import { startTestRedis, uniquePrefix } from "@acebatch/testing";
 import { BENCH_API_KEY as KEY, startBenchApi } from "./bench-api.ts";
 import { report } from "./bench-result.ts";
-import { mainThreadCpuMs, redisCpuMs } from "./process-cpu.ts";
+import { machineBusyMs, mainThreadCpuMs, redisCpuMs } from "./process-cpu.ts";
 
 const DURATION_S = 10;
 const body = JSON.stringify({ model: "acestep-ai/ace-step/text-to-audio", input: { tags: "lo-fi, mellow, 80 BPM", duration: 30 } });
@@ -20,11 +20,11 @@ const body = JSON.stringify({ model: "acestep-ai/ace-step/text-to-audio", input:
 const perRequestUs = (ms: number, requests: number) => Math.round((ms * 10_000) / requests) / 10;
 
 async function load(url: string, headers: Record<string, string>, redisProbe: Redis) {
-  const [serverBefore, redisBefore] = [await mainThreadCpuMs(), await redisCpuMs(redisProbe)];
+  const [serverBefore, redisBefore, machineBefore] = [await mainThreadCpuMs(), await redisCpuMs(redisProbe), await machineBusyMs()];
   // workers: 1 puts the load generator on its own thread, off the server's event loop.
   const result = await autocannon({ url, method: "POST", connections: 50, duration: DURATION_S, workers: 1, headers: { "content-type": "application/json", ...headers }, body });
   if (result.non2xx > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers`);
-  const [serverMs, redisMs] = [(await mainThreadCpuMs()) - serverBefore, (await redisCpuMs(redisProbe)) - redisBefore];
+  const [serverMs, redisMs, machineMs] = [(await mainThreadCpuMs()) - serverBefore, (await redisCpuMs(redisProbe)) - redisBefore, (await machineBusyMs()) - machineBefore];
   return {
     rps: result.requests.average,
     p99: result.latency.p99,
@@ -32,6 +32,11 @@ async function load(url: string, headers: Record<string, string>, redisProbe: Re
     // The server's event loop (main thread; the load generator runs on its own thread) and Redis.
     server_cpu_us_per_request: perRequestUs(serverMs, result.requests.total),
     redis_cpu_us_per_request: perRequestUs(redisMs, result.requests.total),
+    // How busy the server's event loop and the machine were: neither saturated means the run is
+    // bound by the hand-offs between server, Redis and load generator, and throughput follows
+    // the server's CPU per request.
+    server_main_thread_busy: Number((serverMs / (DURATION_S * 1000)).toFixed(2)),
+    machine_busy_cores: Number((machineMs / (DURATION_S * 1000)).toFixed(2)),
   };
 }
 

@@ -21,6 +21,17 @@ async function statCpuMs(path: string): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
 }
 
+/**
+ * CPU time the whole machine has spent working so far (all cores: user, nice, system, irq and
+ * softirq; not idle, iowait or steal), milliseconds, from the first line of `/proc/stat`.
+ */
+export async function machineBusyMs(): Promise<number> {
+  const stat = await readFile("/proc/stat", "utf8");
+  const ticks = stat.slice(0, stat.indexOf("\n")).trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq] = ticks;
+  return ((user! + nice! + system! + irq! + softirq!) * 1000) / USER_HZ;
+}
+
 /** CPU time the Redis server has used so far (user + system), milliseconds, from INFO cpu. */
 export async function redisCpuMs(redis: Redis): Promise<number> {
   const info = await redis.info("cpu");
