@@ -32,10 +32,10 @@ const LITTLE_ENDIAN = endianness() === "LE";
  */
 export function createWavMeter(columns: number): WavMeter {
   checkWaveformColumns(columns);
-  let head: Buffer | null = Buffer.alloc(0); // the bytes up to the end of the header, kept for `finish`
+  // The bytes up to the end of the header, kept for `finish`; null once the meter has stepped aside.
+  let head: Buffer | null = Buffer.alloc(0);
   let info: WavInfo | null = null;
   let peaks: ReturnType<typeof createPeakAccumulator> | null = null;
-  let steppedAside = false;
   let position = 0; // bytes of the file seen so far
   let dataEnd = 0; // file offset just past the last whole frame
   let carried = -1; // the low byte of a sample split across two chunks, or -1
@@ -43,7 +43,6 @@ export function createWavMeter(columns: number): WavMeter {
   let scratch: Int16Array | null = null; // for chunks whose samples are not 2-byte aligned in memory
 
   function stepAside(): void {
-    steppedAside = true;
     head = null;
     peaks = null;
     scratch = null;
@@ -100,7 +99,7 @@ export function createWavMeter(columns: number): WavMeter {
 
   return {
     push(chunk) {
-      if (steppedAside) return;
+      if (head === null) return; // stepped aside
       try {
         if (info === null) readHeader(chunk);
         else fold(chunk, position);
@@ -110,7 +109,7 @@ export function createWavMeter(columns: number): WavMeter {
       position += chunk.length;
     },
     finish(totalBytes) {
-      if (steppedAside || info === null || peaks === null || head === null || position !== totalBytes) return null;
+      if (head === null || info === null || peaks === null || position !== totalBytes) return null;
       let final;
       try {
         final = parseWavHeader(head, totalBytes);

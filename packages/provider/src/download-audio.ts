@@ -151,25 +151,25 @@ export async function downloadAudio(options: DownloadAudioOptions): Promise<Down
     // A 16-bit PCM WAV (what the provider sends) is measured and its peaks folded as it passes,
     // so it is never read back; anything else is measured on disk once it is complete.
     const meter = options.waveformColumns === undefined ? null : createWavMeter(options.waveformColumns);
-    const guard = createDownloadGuard({ host, maxBytes: options.maxBytes, idleTimeoutMs, onIdle: () => trip("idle"), onChunk: meter ? (chunk) => meter.push(chunk) : undefined });
+    const guard = createDownloadGuard({ host, maxBytes: options.maxBytes, idleTimeoutMs, onIdle: () => trip("idle"), onChunk: meter?.push });
     await pipeline(response, guard.stream, createWriteStream(options.destPath), { signal });
     const { bytes, sha256 } = guard.summary();
     const metered = meter?.finish(bytes);
+    let probe: Pick<DownloadedAudio, "format" | "contentType" | "durationSeconds" | "sampleRate" | "channels">;
     if (metered) {
-      const { info, peaks } = metered;
-      return { bytes, sha256, format: "wav", contentType: AUDIO_CONTENT_TYPES.wav, durationSeconds: info.durationSeconds, sampleRate: info.sampleRate, channels: info.channels, peaks };
-    }
-
-    let probe;
-    try {
-      probe = await probeAudioFile(options.destPath);
-    } catch (cause) {
-      if (cause instanceof AudioProbeError) {
-        throw new DownloadError({ code: "download_not_audio", retryable: false, host, message: `the file could not be measured as audio: ${cause.message}`, cause });
+      probe = { format: "wav", contentType: AUDIO_CONTENT_TYPES.wav, ...metered.info };
+    } else {
+      try {
+        probe = await probeAudioFile(options.destPath);
+      } catch (cause) {
+        if (cause instanceof AudioProbeError) {
+          throw new DownloadError({ code: "download_not_audio", retryable: false, host, message: `the file could not be measured as audio: ${cause.message}`, cause });
+        }
+        throw failed(`could not read the downloaded file: ${(cause as Error).message}`, { cause });
       }
-      throw failed(`could not read the downloaded file: ${(cause as Error).message}`, { cause });
     }
-    return { bytes, sha256, format: probe.format, contentType: probe.contentType, durationSeconds: probe.durationSeconds, sampleRate: probe.sampleRate, channels: probe.channels, peaks: null };
+    const { format, contentType, durationSeconds, sampleRate, channels } = probe;
+    return { bytes, sha256, format, contentType, durationSeconds, sampleRate, channels, peaks: metered?.peaks ?? null };
   } catch (cause) {
     await rm(options.destPath, { force: true }).catch(() => {});
     throw explain(cause);

@@ -41,8 +41,9 @@ async function wavOutputPeaks(jobId: string, path: string, options: StoreOutputO
 
 /**
  * Copy the provider's audio into our storage: streamed to a temp file (checked to be audio, size
- * capped, hashed, duration measured and, for 16-bit WAV, waveform peaks folded on the way), then moved into place with its metadata sidecar (and, for
- * WAV, its waveform peaks). Nothing half-written is ever visible under the job's key.
+ * capped, hashed, duration measured, a 16-bit WAV's peaks folded on the way), then moved into
+ * place with its metadata sidecar (and, for WAV, its waveform peaks). Nothing half-written is ever
+ * visible under the job's key.
  */
 export async function storeOutput(
   rec: JobRecord,
