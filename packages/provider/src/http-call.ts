@@ -2,7 +2,7 @@ import { classifyProviderFailure, type FailureFacts } from "./classify-failure.t
 import type { ProviderCall } from "./provider-call.ts";
 import { ProviderError } from "./provider-error.ts";
 import { hasErrorCode, providerErrorCode, providerErrorMessage, sanitizeMessage } from "./provider-message.ts";
-import { parseJsonOrUndefined, readBodyText, ResponseTooLargeError } from "./read-body.ts";
+import { parseJsonOrUndefined, readBodyText, RequestNotSentError, ResponseTooLargeError, sendJsonRequest, UnsupportedEncodingError, type JsonResponse } from "./json-transport.ts";
 import { ResponseShapeError } from "./response-shape-error.ts";
 import { parseRetryAfter } from "./retry-after.ts";
 
@@ -17,7 +17,6 @@ export interface CallOutcome {
 export interface CallContext {
   baseUrl: string;
   token: string;
-  fetch: typeof fetch;
   requestTimeoutMs: number;
   beforeCall?: (call: ProviderCall, options: { signal?: AbortSignal }) => Promise<void>;
   afterCall?: (call: ProviderCall, outcome: CallOutcome) => void;
@@ -45,7 +44,6 @@ const NOT_SENT_CODES = new Set([
   "EAI_AGAIN",
   "ENETUNREACH",
   "EHOSTUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT",
   "ERR_TLS_CERT_ALTNAME_INVALID",
   "CERT_HAS_EXPIRED",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -71,7 +69,7 @@ function describe(call: ProviderCall): string {
 const AMBIGUOUS_NOTE = " (a paid request may have been created: resume it if a request id turns up, do not blindly resubmit)";
 
 /**
- * Run one provider call: `beforeCall`, fetch with the bearer token and a timeout, bounded body read,
+ * Run one provider call: `beforeCall`, the request with the bearer token and a timeout, bounded body read,
  * error classification, `afterCall`. Returns the parsed result or throws a `ProviderError`.
  */
 export async function performCall<T>(ctx: CallContext, spec: CallSpec<T>): Promise<T> {
@@ -138,20 +136,20 @@ export async function performCall<T>(ctx: CallContext, spec: CallSpec<T>): Promi
   try {
     const headers: Record<string, string> = { authorization: `Bearer ${ctx.token}`, accept: "application/json" };
     if (spec.body !== undefined) headers["content-type"] = "application/json";
-    let response: Response;
+    let response: JsonResponse;
     try {
-      // No redirects: the bearer token must never follow one to another host.
-      response = await ctx.fetch(`${ctx.baseUrl}${spec.path}`, { method: spec.method, headers, body: spec.body, redirect: "manual", signal });
+      // Never follows redirects: the bearer token must not follow one to another host.
+      response = await sendJsonRequest({ url: `${ctx.baseUrl}${spec.path}`, method: spec.method, headers, body: spec.body, signal });
     } catch (cause) {
-      throw transportFailure(cause, true);
+      throw transportFailure(cause, !(cause instanceof RequestNotSentError));
     }
     httpStatus = response.status;
     const ok = response.status >= 200 && response.status < 300;
     let text: string;
     try {
-      text = await readBodyText(response);
+      text = await readBodyText(response, signal);
     } catch (cause) {
-      if (cause instanceof ResponseTooLargeError) {
+      if (cause instanceof ResponseTooLargeError || cause instanceof UnsupportedEncodingError) {
         throw fail({ httpStatus, providerCode: null, transport: "invalid_response" }, `HTTP ${httpStatus} with a ${cause.message}`, { ambiguous: ok, cause });
       }
       throw transportFailure(cause, true);
@@ -161,7 +159,7 @@ export async function performCall<T>(ctx: CallContext, spec: CallSpec<T>): Promi
     if (!ok || hasErrorCode(body)) {
       const providerCode = providerErrorCode(body);
       const message = providerErrorMessage(body) ?? (response.status >= 300 && response.status < 400 ? redirectNote(response) : text.trim().slice(0, 200) || response.statusText || "no error message");
-      const retryAfterMs = httpStatus === 429 || httpStatus === 503 ? parseRetryAfter(response.headers.get("retry-after"), ctx.now()) : null;
+      const retryAfterMs = httpStatus === 429 || httpStatus === 503 ? parseRetryAfter(response.header("retry-after"), ctx.now()) : null;
       const codeNote = providerCode !== null ? ` error_code ${providerCode}` : hasErrorCode(body) ? " with an error_code" : "";
       throw fail({ httpStatus, providerCode }, `HTTP ${httpStatus}${codeNote}: ${message}`, { ambiguous: httpStatus >= 500, retryAfterMs });
     }
@@ -183,8 +181,8 @@ export async function performCall<T>(ctx: CallContext, spec: CallSpec<T>): Promi
   }
 }
 
-function redirectNote(response: Response): string {
-  const location = response.headers.get("location");
+function redirectNote(response: JsonResponse): string {
+  const location = response.header("location");
   let where = "elsewhere";
   if (location) where = URL.canParse(location, "http://x") ? new URL(location, "http://x").host || "a relative path" : "an unparseable location";
   return `redirect to ${where} not followed (the token stays on the API host): point the base URL at the final address`;

@@ -119,6 +119,17 @@ describe("timeouts and network errors", () => {
     expect(await providerError(client.submit(MODEL, { tags: "x" }))).toMatchObject({ code: "provider_rejected_input", ambiguous: false });
   });
 
+  it("an answer over 1 MB or in an encoding that cannot be decoded is an invalid response (ambiguous for a 2xx submit)", async () => {
+    api.handle((_req, res) => sendJson(res, 200, { request_id: "r-1", pad: "x".repeat(1024 * 1024) }));
+    const tooLarge = await providerError(client.submit(MODEL, { tags: "x" }));
+    expect(tooLarge).toMatchObject({ code: "provider_invalid_response", httpStatus: 200, ambiguous: true });
+    expect(tooLarge.message).toContain("larger than 1048576 bytes");
+    api.handle((_req, res) => sendJson(res, 200, { status: "in_queue" }, { "content-encoding": "compress" }));
+    const undecodable = await providerError(client.status("r-1"));
+    expect(undecodable).toMatchObject({ code: "provider_invalid_response", httpStatus: 200, ambiguous: false });
+    expect(undecodable.message).toContain('unsupported Content-Encoding "compress"');
+  });
+
   it("a 2xx submit answer without a request_id is an ambiguous invalid response", async () => {
     api.handle((_req, res) => sendJson(res, 200, { status: "in_queue" }));
     expect(await providerError(client.submit(MODEL, { tags: "x" }))).toMatchObject({ exitClass: 69, code: "provider_invalid_response", retryable: true, ambiguous: true });

@@ -19,7 +19,6 @@ export interface RunComfyClientOptions {
   /** API base, e.g. `https://model-api.runcomfy.net/v1`. The token is sent to this host only. */
   baseUrl: string;
   token: string;
-  fetch?: typeof fetch;
   /** Per HTTP call, milliseconds; default 30 000. */
   requestTimeoutMs?: number;
   /**
@@ -76,7 +75,6 @@ export function createRunComfyClient(options: RunComfyClientOptions): RunComfyCl
   const ctx: CallContext = {
     baseUrl: normalizeBaseUrl(options.baseUrl),
     token: options.token,
-    fetch: options.fetch ?? globalThis.fetch,
     requestTimeoutMs,
     beforeCall: options.beforeCall,
     afterCall: options.afterCall,
