@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { deletePrefix, uniquePrefix } from "@acebatch/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createApiKeyStore, hashApiKey, LAST_USED_INTERVAL_MS, looksLikeApiKey } from "./api-keys.ts";
 import { createKeys } from "./keys.ts";
+import { createRateCounter } from "./rate-window.ts";
 
 let redis: Redis;
 const prefixes: string[] = [];
@@ -81,5 +83,59 @@ describe("API key store", () => {
     expect(list.map((k) => k.id)).toEqual([b.record.id, a.record.id]);
     expect(list[0]).toMatchObject({ has_budget: true, rate_limit_per_minute: null });
     expect(list[1]).toMatchObject({ has_budget: false, rate_limit_per_minute: 30 });
+  });
+});
+
+function freshPrefix(): string {
+  const prefix = uniquePrefix("ratewin");
+  prefixes.push(prefix);
+  return prefix;
+}
+
+describe("request counting in rate windows", () => {
+  it("count each client's requests in a fixed window that starts with its first request and then expires", async () => {
+    const prefix = freshPrefix();
+    const counter = createRateCounter({ redis, prefix });
+    const first = await counter.hit("ip:10.0.0.1", 300);
+    expect(first.count).toBe(1);
+    expect(first.resetInMs).toBeGreaterThan(200);
+    expect(first.resetInMs).toBeLessThanOrEqual(300);
+    expect((await counter.hit("ip:10.0.0.1", 300)).count).toBe(2);
+    expect((await counter.hit("ip:10.0.0.2", 300)).count).toBe(1);
+
+    // The window does not slide: later requests do not extend it.
+    const later = await counter.hit("ip:10.0.0.1", 300);
+    expect(later.count).toBe(3);
+    expect(later.resetInMs).toBeLessThanOrEqual(first.resetInMs);
+    expect(await redis.pttl(createKeys(prefix).rateLimit("ip:10.0.0.1"))).toBeGreaterThan(0);
+
+    await sleep(later.resetInMs + 50);
+    expect((await counter.hit("ip:10.0.0.1", 300)).count).toBe(1);
+  });
+
+  it("a stored key's lookup counts the request in the key's own window, in the same script", async () => {
+    const prefix = freshPrefix();
+    const keys = createApiKeyStore({ redis, prefix });
+    const counter = createRateCounter({ redis, prefix });
+    const { record, secret } = await keys.create({ name: "client", scopes: ["jobs:write"] });
+
+    const one = await keys.findBySecretCounting(secret, 60_000);
+    expect(one?.record.id).toBe(record.id);
+    expect(one?.window).toMatchObject({ count: 1 });
+    expect((await keys.findBySecretCounting(secret, 60_000))?.window?.count).toBe(2);
+    // The same counter as any other way of counting this key.
+    expect((await counter.hit(`key:${record.id}`, 60_000)).count).toBe(3);
+    // A plain lookup does not count.
+    await keys.findBySecret(secret);
+    expect(await redis.get(createKeys(prefix).rateLimit(`key:${record.id}`))).toBe("3");
+
+    // A revoked key is found (the caller refuses it) but not counted; an unknown secret is neither.
+    await keys.revoke(record.id);
+    const revoked = await keys.findBySecretCounting(secret, 60_000);
+    expect(revoked?.record.revoked_at).not.toBeNull();
+    expect(revoked?.window).toBeNull();
+    expect(await redis.get(createKeys(prefix).rateLimit(`key:${record.id}`))).toBe("3");
+    expect(await keys.findBySecretCounting(`${secret}x`, 60_000)).toBeNull();
+    await expect(keys.findBySecretCounting(secret, 0)).rejects.toThrow(/windowMs must be positive/);
   });
 });

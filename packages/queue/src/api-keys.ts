@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { newId } from "@acebatch/contracts";
 import type { Redis } from "ioredis";
 import { createKeys } from "./keys.ts";
+import { COUNT_IN_WINDOW_LUA, toRateWindow, type RateWindow } from "./rate-window.ts";
 
 /** An API key as stored: never the secret itself, only its SHA-256. */
 export interface ApiKeyRecord {
@@ -42,28 +43,33 @@ export function looksLikeApiKey(token: string): boolean {
 }
 
 /**
- * Look a key up by the hash of its secret and, when it is live and was last marked used more than
- * ARGV[4] ms ago, mark it used now. One atomic round trip on every authenticated request.
- * KEYS[1] hash index; ARGV[1] prefix, ARGV[2] now ms, ARGV[3] now ISO, ARGV[4] interval ms.
- * Returns the record as HGETALL pairs, or false.
+ * Look a key up by the hash of its secret and, when it is live: mark it used now if it was last
+ * marked more than ARGV[4] ms ago, and, when ARGV[5] (a rate window, ms) is not 0, count this
+ * request against the key's window (the counter ARGV[6] .. id, i.e. `keys.rateLimit("key:<id>")`),
+ * in the same round trip.
+ * KEYS[1] hash index; ARGV[1] prefix, ARGV[2] now ms, ARGV[3] now ISO, ARGV[4] interval ms,
+ * ARGV[5] window ms, ARGV[6] the key counters' common prefix.
+ * Returns {record as HGETALL pairs, {count, ttl} or {}}, or false.
  */
-const LOOKUP = `
+const LOOKUP = `${COUNT_IN_WINDOW_LUA}
 local id = redis.call('GET', KEYS[1])
 if not id then return false end
 local rkey = ARGV[1] .. ':apikey:' .. id
 local rec = redis.call('HGETALL', rkey)
 if #rec == 0 then return false end
 local revoked = redis.call('HGET', rkey, 'revoked_at')
+local window = {}
 if not revoked or revoked == '' then
   local last = tonumber(redis.call('HGET', rkey, 'last_used_ms') or '0') or 0
   if tonumber(ARGV[2]) - last >= tonumber(ARGV[4]) then
     redis.call('HSET', rkey, 'last_used_ms', ARGV[2], 'last_used_at', ARGV[3])
   end
+  if ARGV[5] ~= '0' then window = countInWindow(ARGV[6] .. id, ARGV[5]) end
 end
-return rec
+return {rec, window}
 `;
 
-type ScriptRedis = Redis & { acebatchApiKeyLookup(key: string, ...args: string[]): Promise<string[] | null> };
+type ScriptRedis = Redis & { acebatchApiKeyLookup(key: string, ...args: string[]): Promise<[string[], [number, number] | []] | null> };
 
 function withScripts(redis: Redis): ScriptRedis {
   const r = redis as ScriptRedis;
@@ -142,9 +148,26 @@ export function createApiKeyStore({ redis, prefix, now = () => new Date() }: { r
 
   /** The record of a presented secret (revoked ones included: the caller tells them apart), or null. */
   async function findBySecret(secret: string): Promise<ApiKeyRecord | null> {
+    return (await lookup(secret, 0))?.record ?? null;
+  }
+
+  /**
+   * `findBySecret` that also counts the request against the key's rate window of `windowMs`, in
+   * the same round trip; `window` is null for a revoked key (it is refused, not counted).
+   */
+  async function findBySecretCounting(secret: string, windowMs: number): Promise<{ record: ApiKeyRecord; window: RateWindow | null } | null> {
+    if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive, got ${windowMs}`);
+    return lookup(secret, windowMs);
+  }
+
+  async function lookup(secret: string, windowMs: number): Promise<{ record: ApiKeyRecord; window: RateWindow | null } | null> {
     const at = now();
-    const pairs = await r.acebatchApiKeyLookup(keys.apiKeyByHash(hashApiKey(secret)), prefix, String(at.getTime()), at.toISOString(), String(LAST_USED_INTERVAL_MS));
-    return pairs ? decode(pairsToHash(pairs)) : null;
+    const found = await r.acebatchApiKeyLookup(keys.apiKeyByHash(hashApiKey(secret)), prefix, String(at.getTime()), at.toISOString(), String(LAST_USED_INTERVAL_MS), String(windowMs), keys.rateLimit("key:"));
+    if (!found) return null;
+    const record = decode(pairsToHash(found[0]));
+    if (!record) return null;
+    const window = found[1];
+    return { record, window: window.length === 2 ? toRateWindow(window) : null };
   }
 
   /** Every key, newest first. */
@@ -185,7 +208,7 @@ export function createApiKeyStore({ redis, prefix, now = () => new Date() }: { r
     return set === 1;
   }
 
-  return { create, get, findBySecret, list, revoke, setHasBudget };
+  return { create, get, findBySecret, findBySecretCounting, list, revoke, setHasBudget };
 }
 
 export type ApiKeyStore = ReturnType<typeof createApiKeyStore>;

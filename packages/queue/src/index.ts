@@ -11,3 +11,4 @@ export * from "./batch-store.ts";
 export * from "./api-keys.ts";
 export * from "./provider-metrics.ts";
 export * from "./lua-scripts.ts";
+export * from "./rate-window.ts";

@@ -31,6 +31,8 @@ export function createKeys(prefix: string) {
     apiKeyByHash: (sha256Hex: string) => `${prefix}:apikey-hash:${sha256Hex}`,
     apiKeysAll: () => `${prefix}:apikeys:all`,
     providerMetrics: () => `${prefix}:metrics:provider`,
+    /** A client's request counter for the current rate window (`key:<id>` or `ip:<address>`). */
+    rateLimit: (client: string) => `${prefix}:ratelimit:${client}`,
   };
 }
 

@@ -24,7 +24,7 @@ import { adminBoard } from "./admin-board.ts";
 import { openCatalogQueues } from "./catalog-queues.ts";
 import { keyRoutes } from "./keys/key-routes.ts";
 import { createKeysService } from "./keys/keys-service.ts";
-import { rateLimitPlugin } from "./keys/rate-limit.ts";
+import { RATE_WINDOW_MS, rateLimitPlugin } from "./keys/rate-limit.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { openapiPlugin } from "./openapi.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -50,8 +50,6 @@ export interface AppDeps {
     /** Requests per minute per API key (or per IP without one) unless the key sets its own; default 600. */
     rateLimitPerMinute?: number;
   };
-  /** A dedicated connection for the request rate limiter's counters; without one, limits are per process. */
-  rateLimitRedis?: Redis;
   now?: () => Date;
 }
 
@@ -92,10 +90,10 @@ export async function buildApp(deps: AppDeps) {
   await app.register(authPlugin, {
     adminKey: deps.config.adminKey,
     verifySignedUrl: (path, expires, signature) => deps.signer.verify(path, expires, signature),
-    findKey: apiKeys.findBySecret,
+    findKey: (secret) => apiKeys.findBySecretCounting(secret, RATE_WINDOW_MS),
   });
-  // Before any route: rate limits, the OpenAPI document and the route catalog attach through onRoute hooks.
-  await app.register(rateLimitPlugin, { redis: deps.rateLimitRedis, keyPrefix: deps.config.prefix, defaultPerMinute: deps.config.rateLimitPerMinute ?? 600 });
+  await app.register(rateLimitPlugin, { redis: deps.redis, keyPrefix: deps.config.prefix, defaultPerMinute: deps.config.rateLimitPerMinute ?? 600 });
+  // Before any route: the OpenAPI document and the route catalog attach through onRoute hooks.
   await app.register(openapiPlugin, { version: "0.1.0" });
   const catalogQueues = openCatalogQueues(deps.queues);
   app.addHook("onClose", async () => catalogQueues.close());

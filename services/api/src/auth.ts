@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { ErrorBody } from "@acebatch/contracts";
-import { looksLikeApiKey, type ApiKeyRecord } from "@acebatch/queue";
+import { looksLikeApiKey, type ApiKeyRecord, type RateWindow } from "@acebatch/queue";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { ApiError } from "./errors.ts";
@@ -31,6 +31,8 @@ declare module "fastify" {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** A stored key's rate window, counted by its lookup (keys/rate-limit.ts reads it); null otherwise. */
+    rateWindow: RateWindow | null;
   }
 }
 
@@ -38,8 +40,11 @@ export interface AuthOptions {
   adminKey: string;
   /** Verifies a signed link for this request path; used for routes with `allowSignedUrl`. */
   verifySignedUrl: (path: string, expires: string | undefined, signature: string | undefined) => boolean;
-  /** The stored key for a presented `ak_…` secret (revoked ones included), or null. Reads Redis every time. */
-  findKey: (secret: string) => Promise<ApiKeyRecord | null>;
+  /**
+   * The stored key for a presented `ak_…` secret (revoked ones included), or null, with this
+   * request counted against the key's rate window (null for a revoked key). Reads Redis every time.
+   */
+  findKey: (secret: string) => Promise<{ record: ApiKeyRecord; window: RateWindow | null } | null>;
 }
 
 /** The cookie a browser keeps its key in after `?key=` (HttpOnly, SameSite=Strict, only sent under the route's cookiePath). */
@@ -100,11 +105,14 @@ const errorBody = (err: ApiError): ErrorBody => ({ error: { code: err.code, mess
 export const authPlugin = fp<AuthOptions>(async (app: FastifyInstance, options) => {
   const adminDigest = digest(options.adminKey);
   app.decorateRequest("principal", null);
+  app.decorateRequest("rateWindow", null);
 
-  async function principalFor(token: string): Promise<Principal> {
+  async function principalFor(request: FastifyRequest, token: string): Promise<Principal> {
     if (timingSafeEqual(digest(token), adminDigest)) return { keyId: "admin", kind: "admin", scopes: SCOPES, rateLimitPerMinute: null };
-    const record = looksLikeApiKey(token) ? await options.findKey(token) : null;
-    if (!record) throw new ApiError(401, "unauthorized", "the API key is not valid");
+    const found = looksLikeApiKey(token) ? await options.findKey(token) : null;
+    if (!found) throw new ApiError(401, "unauthorized", "the API key is not valid");
+    const { record, window } = found;
+    request.rateWindow = window;
     if (record.revoked_at) throw new ApiError(401, "key_revoked", `this API key was revoked at ${record.revoked_at}`);
     const scopes = record.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
     return { keyId: record.id, kind: "key", scopes, rateLimitPerMinute: record.rate_limit_per_minute };
@@ -133,7 +141,7 @@ export const authPlugin = fp<AuthOptions>(async (app: FastifyInstance, options) 
     if (token === null) {
       throw new ApiError(401, "unauthorized", "missing API key: send Authorization: Bearer <key>");
     }
-    const principal = await principalFor(token);
+    const principal = await principalFor(request, token);
     request.principal = principal;
     if (!hasScope(principal, scope)) {
       throw new ApiError(403, "forbidden", `this key lacks the "${scope}" scope`);

@@ -13,9 +13,6 @@ export async function startApi(config: ApiConfig, options: { adminKey: string; l
   const redis = createRedis(config.redis.url, "producer");
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis connection error"));
   await redisReady(redis);
-  // The request rate limiter's counters get their own fail-fast connection (one EVALSHA per request).
-  const rateLimitRedis = createRedis(config.redis.url, "producer");
-  rateLimitRedis.on("error", () => undefined);
   // The producer side shares the fail-fast connection: a submit answers 503 instead of hanging, and
   // the record and its queue entry travel in order on one connection.
   const queues = createQueues(redis, { prefix: config.redis.prefix, maxAttempts: config.jobs.maxAttempts });
@@ -27,7 +24,6 @@ export async function startApi(config: ApiConfig, options: { adminKey: string; l
     storage,
     signer: createUrlSigner(secret),
     logger,
-    rateLimitRedis,
     config: {
       prefix: config.redis.prefix,
       adminKey: options.adminKey,
@@ -58,7 +54,6 @@ export async function startApi(config: ApiConfig, options: { adminKey: string; l
       await step("http server", app.close(), 5_000);
       await step("queues", queues.close(), 2_000);
       await closeRedis(redis);
-      await closeRedis(rateLimitRedis);
     },
   };
 }

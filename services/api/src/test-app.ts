@@ -17,8 +17,6 @@ export interface TestAppOptions {
   /** Capture every log line (level `trace`) instead of discarding them. */
   captureLogs?: boolean;
   config?: Partial<AppDeps["config"]>;
-  /** Give the rate limiter its own connection (as main.ts does). */
-  rateLimitRedis?: boolean;
   /** Share another app's Redis prefix (two API processes of one deployment). */
   prefix?: string;
   /** The app's clock. */
@@ -30,7 +28,6 @@ export async function makeTestApp(options: TestAppOptions) {
   const prefix = options.prefix ?? uniquePrefix(options.label);
   const redis = createRedis(options.redisUrl, "producer");
   const queueRedis = createRedis(options.redisUrl, "worker");
-  const limiterRedis = options.rateLimitRedis ? createRedis(options.redisUrl, "producer") : undefined;
   await redisReady(redis);
   const queues = createQueues(queueRedis, { prefix, maxAttempts: 3 });
   const dir = await mkdtemp(join(tmpdir(), `acebatch-${options.label}-`));
@@ -49,7 +46,6 @@ export async function makeTestApp(options: TestAppOptions) {
     storage,
     signer: createUrlSigner("x".repeat(32)),
     logger,
-    rateLimitRedis: limiterRedis,
     config: { prefix, adminKey: TEST_ADMIN_KEY, publicBaseUrl: "http://127.0.0.1:8080", bodyLimitBytes: 1_048_576, ...options.config },
     now: options.now,
   });
@@ -80,7 +76,6 @@ export async function makeTestApp(options: TestAppOptions) {
       await deletePrefix(redis, prefix).catch(() => undefined);
       await closeRedis(redis);
       await closeRedis(queueRedis);
-      if (limiterRedis) await closeRedis(limiterRedis);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -106,12 +106,16 @@ describe("/v1/keys", () => {
 
 describe("per-key rate limiting", () => {
   it("answers 429 with Retry-After in our error format once a key's per-minute limit is spent, across processes", async () => {
-    const one = await app({ rateLimitRedis: true });
-    const two = await app({ prefix: one.prefix, rateLimitRedis: true });
+    const one = await app();
+    const two = await app({ prefix: one.prefix });
     const slow = await one.createKey(["jobs:read"], { rate_limit_per_minute: 3 });
     const other = await one.createKey(["jobs:read"], { rate_limit_per_minute: 3 });
 
-    expect((await one.call("GET", "/v1/jobs", slow.key)).statusCode).toBe(200);
+    const first = await one.call("GET", "/v1/jobs", slow.key);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers).toMatchObject({ "x-ratelimit-limit": "3", "x-ratelimit-remaining": "2" });
+    expect(Number(first.headers["x-ratelimit-reset"])).toBeGreaterThan(0);
+    expect(Number(first.headers["x-ratelimit-reset"])).toBeLessThanOrEqual(60);
     expect((await two.call("GET", "/v1/jobs", slow.key)).statusCode).toBe(200);
     const third = await one.call("GET", "/v1/budget", slow.key);
     expect(third.statusCode).toBe(200);
@@ -137,5 +141,18 @@ describe("per-key rate limiting", () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.headers["retry-after"]).toBeDefined();
     for (let i = 0; i < 4; i++) expect((await t.call("GET", "/metrics", null)).statusCode).toBe(200);
+    expect((await t.call("GET", "/no/such/path", null)).statusCode).toBe(404);
+  });
+
+  it("serves requests Redis cannot count, and warns once that they go uncounted", async () => {
+    const t = await app({ captureLogs: true, config: { rateLimitPerMinute: 1 } });
+    const counted = await t.call("GET", "/openapi.json", null);
+    expect(counted.headers["x-ratelimit-remaining"]).toBe("0");
+    t.redis.disconnect(); // the fail-fast connection now refuses every command
+    const served = await t.call("GET", "/openapi.json", null);
+    expect(served.statusCode).toBe(200);
+    expect(served.headers["x-ratelimit-limit"]).toBeUndefined();
+    expect((await t.call("GET", "/openapi.json", null)).statusCode).toBe(200);
+    expect(t.logText().split("request not counted against its rate limit")).toHaveLength(2); // warned once, not per request
   });
 });

@@ -1,44 +1,69 @@
-import rateLimit from "@fastify/rate-limit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import { createRateCounter, type RateWindow } from "@acebatch/queue";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Redis } from "ioredis";
 import { ApiError } from "../errors.ts";
+
+/** Limits are per minute, in fixed windows that start with a client's first request. */
+export const RATE_WINDOW_MS = 60_000;
 
 /** Probes and scrapes are never limited: a 429 on /readyz would take a healthy instance out of service. */
 const UNLIMITED_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 export interface RateLimitOptions {
-  /** A dedicated connection (counters are shared by every API process); without one, counts are per process. */
-  redis?: Redis;
-  /** Redis key prefix (hash-tagged); counters live under `<prefix>:ratelimit:`. */
+  /** Where the counters live (`<prefix>:ratelimit:`), shared by every API process. */
+  redis: Redis;
+  /** Redis key prefix (hash-tagged). */
   keyPrefix: string;
   /** Requests per minute for keys without their own limit and for unauthenticated clients (per IP). */
   defaultPerMinute: number;
 }
 
-/** Who a request counts against: its key when it has one, else the client's address. */
-function rateKey(request: FastifyRequest): string {
-  const principal = request.principal;
-  return principal && principal.kind !== "signed-url" ? `key:${principal.keyId}` : `ip:${request.ip}`;
+/** Who a request counts against: its stored key, else the client's address. */
+function clientOf(request: FastifyRequest): string {
+  return request.principal?.kind === "key" ? `key:${request.principal.keyId}` : `ip:${request.ip}`;
+}
+
+function setRateHeaders(reply: FastifyReply, limit: number, window: RateWindow): void {
+  reply.header("x-ratelimit-limit", limit);
+  reply.header("x-ratelimit-remaining", Math.max(0, limit - window.count));
+  reply.header("x-ratelimit-reset", Math.ceil(window.resetInMs / 1000));
 }
 
 /**
- * Per-key request rate limiting for every route registered after this (fixed one-minute windows in
- * Redis). Runs as a route-level onRequest hook, after the app-level auth hook has named the key.
- * The operator's ACEBATCH_ADMIN_KEY is not limited: it is the break-glass key scripts and the CLI use.
+ * Request rate limits for every route (not 404s), after the auth hook has named the caller: a
+ * stored key's request was already counted by its lookup script (auth.ts), in the same round
+ * trip; anything else without a key (public routes, signed links) counts per client address.
+ * The operator's ACEBATCH_ADMIN_KEY is not limited: it is the break-glass key scripts and the CLI
+ * use. Availability first: when Redis cannot count, the request is served (routes that need a key
+ * need Redis anyway).
  */
 export const rateLimitPlugin = fp<RateLimitOptions>(async (app: FastifyInstance, options) => {
-  await app.register(rateLimit, {
-    global: true,
-    hook: "onRequest",
-    timeWindow: 60_000,
-    ...(options.redis ? { redis: options.redis, nameSpace: `${options.keyPrefix}:ratelimit:` } : {}),
-    // Availability first: when Redis cannot count, serve (authenticated routes still need Redis anyway).
-    skipOnError: true,
-    keyGenerator: rateKey,
-    max: (request) => request.principal?.rateLimitPerMinute ?? options.defaultPerMinute,
-    allowList: (request) => request.principal?.kind === "admin" || UNLIMITED_ROUTES.has(request.routeOptions.url ?? ""),
-    errorResponseBuilder: (_request, context) =>
-      new ApiError(429, "rate_limited", `too many requests: the limit is ${context.max} per minute; retry in ${context.after} (see Retry-After)`),
+  const counter = createRateCounter({ redis: options.redis, prefix: options.keyPrefix });
+  // One warning per outage, not one per request served uncounted.
+  let counting = true;
+
+  app.addHook("onRequest", async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || UNLIMITED_ROUTES.has(route) || request.principal?.kind === "admin") return;
+    let window = request.rateWindow;
+    if (!window) {
+      try {
+        window = await counter.hit(clientOf(request), RATE_WINDOW_MS);
+        if (!counting) request.log.info("requests are counted against their rate limits again");
+        counting = true;
+      } catch (err) {
+        if (counting) request.log.warn({ err }, "request not counted against its rate limit: Redis did not answer (served uncounted until it does)");
+        counting = false;
+        return;
+      }
+    }
+    const limit = request.principal?.rateLimitPerMinute ?? options.defaultPerMinute;
+    setRateHeaders(reply, limit, window);
+    if (window.count > limit) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(window.resetInMs / 1000));
+      reply.header("retry-after", retryAfterSeconds);
+      throw new ApiError(429, "rate_limited", `too many requests: the limit is ${limit} per minute; retry in ${retryAfterSeconds} seconds (see Retry-After)`);
+    }
   });
 });
