@@ -213,6 +213,7 @@ describe("fuzzed downloaded files", () => {
     let metered = 0;
     await fc.assert(
       fc.asyncProperty(files, fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }), async (bytes, sizes) => {
+        cases++;
         const meter = createWavMeter(50);
         for (let at = 0, i = 0; at < bytes.length; i++) {
           const size = sizes[i % sizes.length]!;
