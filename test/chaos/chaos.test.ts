@@ -139,8 +139,18 @@ it("a 1,000-job mixed run under crashes, restarts and provider faults ends consi
   expect(overcharge).toBeLessThanOrEqual(perJob * (submits5xx + crashAmbiguous));
 
   // Storage matches the records: every completed job has its file, and no file lacks a completed job.
-  const onDisk = new Set(await readdir(join(stack.dataDir, "jobs")).catch(() => [] as string[]));
-  for (const job of completed) expect(onDisk.has(job.id), `completed ${job.id} has no stored audio`).toBe(true);
+  // A mismatch names the job's record and what the workers logged about it.
+  const explain = (id: string) => {
+    const job = jobs.find((j) => j.id === id);
+    const record = job ? JSON.stringify({ status: job.status, attempts: job.attempts, error: job.error, provider: job.provider }) : "no record";
+    return `${record}\n${stack.workerLogLines(id).join("\n")}`;
+  };
+  // A job's stored files share its folder (an emptied folder of removed files holds no audio).
+  const jobsDir = join(stack.dataDir, "jobs");
+  const folders = await readdir(jobsDir).catch(() => [] as string[]);
+  const onDisk = new Set<string>();
+  for (const id of folders) if ((await readdir(join(jobsDir, id))).length > 0) onDisk.add(id);
+  for (const job of completed) expect(onDisk.has(job.id), `completed ${job.id} has no stored audio: ${explain(job.id)}`).toBe(true);
   const completedIds = new Set(completed.map((j) => j.id));
-  for (const dir of onDisk) expect(completedIds.has(dir), `stored audio ${dir} has no completed job`).toBe(true);
+  for (const dir of onDisk) expect(completedIds.has(dir), `stored audio ${dir} has no completed job: ${explain(dir)}`).toBe(true);
 });

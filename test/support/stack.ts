@@ -53,6 +53,8 @@ export async function startStack(options: StackOptions) {
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   const simControl = simulator.url.replace(/\/v1$/, "");
   const workers = new Set<SpawnedService>();
+  // Every worker ever started, killed ones too, so a failing test can show what they logged.
+  const everyWorker: SpawnedService[] = [];
 
   async function sim(path: string, init: RequestInit = {}) {
     const headers: Record<string, string> = init.body === undefined ? {} : { "content-type": "application/json" };
@@ -70,6 +72,7 @@ export async function startStack(options: StackOptions) {
     async startWorker(extraEnv: Record<string, string> = {}) {
       const worker = await spawnService(WORKER_MAIN, { ...env, ...options.workerEnv, ...extraEnv }, { readyPattern: /worker ready/ });
       workers.add(worker);
+      everyWorker.push(worker);
       return worker;
     },
     async stopWorker(worker: SpawnedService, how: "SIGTERM" | "SIGKILL" = "SIGTERM") {
@@ -87,6 +90,10 @@ export async function startStack(options: StackOptions) {
       });
       const text = await res.text();
       return { status: res.status, body: text ? (JSON.parse(text) as any) : null, headers: res.headers };
+    },
+    /** Lines any worker process of this stack logged that mention `text` (e.g. a job id). */
+    workerLogLines(text: string): string[] {
+      return everyWorker.flatMap((w) => w.output().split("\n").filter((line) => line.includes(text)).map((line) => `[pid ${w.pid}] ${line}`));
     },
     sim,
     simStats: () => sim("/__sim/stats"),

@@ -63,7 +63,10 @@ return {1, cur}
 /**
  * Claim the right to submit a job to the provider, so two workers that both hold the job (a lock
  * lost while the first was starved of CPU) can never both submit. The claim reads `claimed` until
- * the caller marks the request as leaving (`submitting`). KEYS[1] record; ARGV[1] lease ms.
+ * the caller marks the request as leaving (`submitting`), and carries the claimer's token: only
+ * that token may change the claim's fields afterwards (UPDATE_SUBMIT_CLAIM), so a holder whose
+ * lease lapsed and was taken over finds out instead of writing over the new holder.
+ * KEYS[1] record; ARGV[1] lease ms, ARGV[2] token.
  * Returns 'ok' (claimed), 'busy' (another holder's lease is live: back off), 'stale' (a lease that
  * expired without an answer: its submit's outcome is unknown), 'missing', or 'submitted' (a
  * request id is already recorded).
@@ -78,9 +81,28 @@ local state = redis.call('HGET', KEYS[1], 'submit_state')
 local lease = tonumber(redis.call('HGET', KEYS[1], 'submit_lease_until') or '0')
 local held = state == 'claimed' or state == 'submitting'
 if held and now < lease then return 'busy' end
-redis.call('HSET', KEYS[1], 'submit_state', 'claimed', 'submit_lease_until', tostring(now + tonumber(ARGV[1])))
+redis.call('HSET', KEYS[1], 'submit_state', 'claimed', 'submit_lease_until', tostring(now + tonumber(ARGV[1])), 'submit_token', ARGV[2])
 -- Only a claim that got as far as sending ('submitting') has an unknown outcome; an expired
 -- 'claimed' never sent anything.
 if state == 'submitting' then return 'stale' end
 return 'ok'
+`;
+
+/**
+ * Set fields of a job as the holder of its submit claim, and only as that holder.
+ * KEYS[1] record; ARGV[1] token, ARGV[2] lease ms to renew from now (0 keeps it), ARGV[3] '1' to
+ * end the claim (its token is removed: nothing more may be written under it), ARGV[4..]
+ * field/value pairs. Returns 1 when written, 0 when the token no longer holds the claim.
+ */
+export const UPDATE_SUBMIT_CLAIM = `
+if redis.call('HGET', KEYS[1], 'submit_token') ~= ARGV[1] then return 0 end
+if #ARGV >= 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 4)) end
+local lease = tonumber(ARGV[2])
+if lease > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('HSET', KEYS[1], 'submit_lease_until', tostring(now + lease))
+end
+if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'submit_token') end
+return 1
 `;

@@ -128,3 +128,40 @@ describe("job store", () => {
     expect(failed.nextCursor).toBeNull();
   });
 });
+
+describe("submit claims", () => {
+  it("give one holder at a time the right to submit, and a lapsed claim that was sending reads stale", async () => {
+    const store = createJobStore({ redis, prefix: uniquePrefix("claim") });
+    const job = makeJob();
+    await store.create(job);
+    expect(await store.claimSubmit(job.id, 60_000, "a")).toBe("ok");
+    expect(await store.claimSubmit(job.id, 60_000, "b")).toBe("busy");
+    expect(await store.updateSubmitClaim(job.id, "a", { submit_state: "submitting" }, { renewLeaseMs: 1 })).toBe(true);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await store.claimSubmit(job.id, 60_000, "b")).toBe("stale");
+    expect(await store.claimSubmit("job_missing", 60_000, "c")).toBe("missing");
+  });
+
+  it("let only the current token write under the claim, renew its lease, and nothing after it ends", async () => {
+    const store = createJobStore({ redis, prefix: uniquePrefix("claim-fence") });
+    const job = makeJob();
+    await store.create(job);
+    await store.claimSubmit(job.id, 1, "a");
+    await new Promise((r) => setTimeout(r, 5));
+    // a's lease lapsed before it sent anything: b's claim is a fresh one, and a is fenced off.
+    expect(await store.claimSubmit(job.id, 60_000, "b")).toBe("ok");
+    expect(await store.updateSubmitClaim(job.id, "a", { submit_state: "submitting" })).toBe(false);
+    expect((await store.get(job.id))!.submit_state).toBe("claimed");
+
+    const before = (await store.get(job.id))!.submit_lease_until!;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await store.updateSubmitClaim(job.id, "b", { submits: 1 }, { renewLeaseMs: 60_000 })).toBe(true);
+    expect((await store.get(job.id))!.submit_lease_until!).toBeGreaterThan(before);
+
+    expect(await store.updateSubmitClaim(job.id, "b", { request_id: "req-1", submit_state: "submitted" }, { end: true })).toBe(true);
+    expect(await store.updateSubmitClaim(job.id, "b", { request_id: "req-2" })).toBe(false);
+    expect(await redis.hexists(store.keys.job(job.id), "submit_token")).toBe(0);
+    expect(await store.get(job.id)).toMatchObject({ request_id: "req-1", submit_state: "submitted", submits: 1 });
+    expect(await store.claimSubmit(job.id, 60_000, "c")).toBe("submitted");
+  });
+});

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { JobStatus } from "@acebatch/contracts";
 import { decodeRecord, encodeFields, encodeNonEmptyFields, RECORD_DEFAULTS, type JobRecord } from "./job-record.ts";
-import { CLAIM_SUBMIT, CREATE_JOB, TRANSITION_JOB } from "./job-store-scripts.ts";
+import { CLAIM_SUBMIT, CREATE_JOB, TRANSITION_JOB, UPDATE_SUBMIT_CLAIM } from "./job-store-scripts.ts";
 import { createKeys } from "./keys.ts";
 import { withLuaScripts } from "./lua-scripts.ts";
 
@@ -25,7 +25,8 @@ export interface JobListQuery {
 type ScriptRedis = Redis & {
   acebatchCreateJob(key: string, ...args: string[]): Promise<number>;
   acebatchTransitionJob(key: string, ...args: string[]): Promise<[number, string]>;
-  acebatchClaimSubmit(key: string, leaseMs: string): Promise<SubmitClaim>;
+  acebatchClaimSubmit(key: string, leaseMs: string, token: string): Promise<SubmitClaim>;
+  acebatchUpdateSubmitClaim(key: string, ...args: string[]): Promise<number>;
 };
 
 /** See CLAIM_SUBMIT. */
@@ -36,6 +37,7 @@ function withScripts(redis: Redis): ScriptRedis {
     acebatchCreateJob: { numberOfKeys: 1, lua: CREATE_JOB },
     acebatchTransitionJob: { numberOfKeys: 1, lua: TRANSITION_JOB },
     acebatchClaimSubmit: { numberOfKeys: 1, lua: CLAIM_SUBMIT },
+    acebatchUpdateSubmitClaim: { numberOfKeys: 1, lua: UPDATE_SUBMIT_CLAIM },
   });
 }
 
@@ -107,9 +109,27 @@ export function createJobStore({ redis, prefix }: { redis: Redis; prefix: string
     return { ok: true, previous: status as JobStatus };
   }
 
-  /** Claim the right to submit this job for `leaseMs` (renew by claiming again while holding it is not possible: use the answer). */
-  async function claimSubmit(id: string, leaseMs: number): Promise<SubmitClaim> {
-    return r.acebatchClaimSubmit(keys.job(id), String(Math.round(leaseMs)));
+  /**
+   * Claim the right to submit this job for `leaseMs` under `token` (unique per claim). Renew the
+   * lease, and write the claim's fields, with `updateSubmitClaim` and the same token.
+   */
+  async function claimSubmit(id: string, leaseMs: number, token: string): Promise<SubmitClaim> {
+    return r.acebatchClaimSubmit(keys.job(id), String(Math.round(leaseMs)), token);
+  }
+
+  /**
+   * Set fields (no status change) only while `token` still holds the job's submit claim; false
+   * when another worker has claimed it since (or the claim was ended). `renewLeaseMs` extends the
+   * lease from now; `end` removes the token, so nothing more is written under it.
+   */
+  async function updateSubmitClaim(
+    id: string,
+    token: string,
+    set: Partial<JobRecord>,
+    options: { renewLeaseMs?: number; end?: boolean } = {},
+  ): Promise<boolean> {
+    const renew = String(Math.max(0, Math.round(options.renewLeaseMs ?? 0)));
+    return (await r.acebatchUpdateSubmitClaim(keys.job(id), token, renew, options.end ? "1" : "0", ...encodeFields(set))) === 1;
   }
 
   /** Set fields without changing status (fails only when the record is missing). */
@@ -160,7 +180,7 @@ export function createJobStore({ redis, prefix }: { redis: Redis; prefix: string
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
   }
 
-  return { get, getMany, create, transition, update, claimSubmit, list, batchCounts, keys };
+  return { get, getMany, create, transition, update, claimSubmit, updateSubmitClaim, list, batchCounts, keys };
 }
 
 export type JobStore = ReturnType<typeof createJobStore>;

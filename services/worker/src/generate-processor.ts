@@ -2,14 +2,16 @@ import {
   costForSeconds,
   DEFAULT_PRICES_MICRO_USD_PER_SECOND,
   isTerminalStatus,
+  type JobStatus,
   parseModelInput,
   type ModelId,
 } from "@acebatch/contracts";
 import { ProviderError, remoteRequestError } from "@acebatch/provider";
 import type { GeneratePayload, JobRecord, JobStore } from "@acebatch/queue";
-import type { ObjectStorage } from "@acebatch/storage";
+import { metadataKey, type ObjectStorage } from "@acebatch/storage";
 import type { Logger } from "pino";
 import { BudgetWait, HandBack } from "./flow/hand-back.ts";
+import { claimSubmit, SubmitClaimLost, type HeldSubmitClaim } from "./flow/submit-claim.ts";
 import type { ResilientProvider } from "./flow/resilient-provider.ts";
 import type { JobMoney } from "./money/job-money.ts";
 import { JobFailure } from "./job-failure.ts";
@@ -63,25 +65,37 @@ export function createGenerateProcessor(deps: GenerateDeps) {
    * charged at its estimate, because it may have been billed, before the next one is reserved.
    */
   async function submit(rec: JobRecord, log: Logger, signal?: AbortSignal): Promise<string> {
-    // Fencing: only the holder of a live lease may submit. Two workers holding the same job (a
-    // BullMQ lock lost while the first was starved of CPU) can never both pay for it.
-    const claim = await deps.store.claimSubmit(rec.id, deps.settings.submitLeaseMs);
-    if (claim === "busy") throw new HandBack("another worker is submitting this job right now", 1_000);
-    if (claim === "missing") throw new JobFailure("invalid_payload", `job ${rec.id} has no record`);
-    if (claim === "submitted") {
+    // Fencing: only the holder of a live claim may submit, and every write of the submit is made
+    // under the claim's token. Two workers holding the same job (a BullMQ lock lost while the
+    // first was starved of CPU) can never both pay for it.
+    const claimed = await claimSubmit(deps.store, rec.id, deps.settings.submitLeaseMs, log);
+    if (!("held" in claimed)) {
+      if (claimed.claim === "busy") throw new HandBack("another worker is submitting this job right now", 1_000);
+      if (claimed.claim === "missing") throw new JobFailure("invalid_payload", `job ${rec.id} has no record`);
+      // Submitted by another worker meanwhile: carry on with its request.
       const fresh = await deps.store.get(rec.id);
       if (fresh?.request_id) return fresh.request_id;
+      throw new HandBack(`job ${rec.id} was just submitted by another worker; resuming it shortly`, 100);
     }
+    const { held } = claimed;
+    try {
+      return await submitHoldingClaim(rec, claimed.claim === "stale", held, log, signal);
+    } finally {
+      held.stop();
+    }
+  }
+
+  async function submitHoldingClaim(rec: JobRecord, stale: boolean, held: HeldSubmitClaim, log: Logger, signal?: AbortSignal): Promise<string> {
     let current = rec;
     let unknownEarlier = rec.submit_state === "ambiguous";
-    if (claim === "stale") {
+    if (stale) {
       // A crash between sending and recording the answer: that submit's outcome is unknown.
       if (current.reservation_id) await deps.money.chargePossibleSubmit(current, current.reservation_id);
       current = { ...current, submits: current.submits + 1 };
-      await deps.store.update(rec.id, { submits: current.submits });
+      await held.write({ submits: current.submits });
       unknownEarlier = true;
     }
-    const releaseClaim = () => deps.store.update(rec.id, { submit_state: unknownEarlier ? "ambiguous" : "none" });
+    const releaseClaim = () => held.end({ submit_state: unknownEarlier ? "ambiguous" : "none" });
     if (unknownEarlier) {
       if (!deps.settings.resubmitAmbiguous) {
         await releaseClaim();
@@ -119,30 +133,31 @@ export function createGenerateProcessor(deps: GenerateDeps) {
       to: "in_progress",
       set: { started_at: current.started_at ?? now().toISOString() },
     });
+    let requestId: string;
     try {
-      const { requestId } = await deps.provider.submit(current.model, providerInput, {
+      ({ requestId } = await deps.provider.submit(current.model, providerInput, {
         logger: log,
         signal,
         // From here on the provider may create (and bill) a request: a crash is an unknown outcome.
-        onSend: async () => {
-          await deps.store.update(rec.id, { submit_state: "submitting" });
-        },
+        // Marking it is also the last check that this worker still holds the claim.
+        onSend: () => held.write({ submit_state: "submitting" }),
+        // Throttled or never sent: no request exists, so a crash while waiting to resend is not ambiguous.
+        onSubmitNotCreated: () => held.write({ submit_state: "claimed" }),
         onAmbiguousSubmit: async (err) => {
           log.warn({ code: err.code }, "submit outcome unknown (a paid request may exist); charging it and submitting again");
           await deps.money.chargePossibleSubmit(current, reservationId);
           unknownEarlier = true;
-          await deps.store.update(rec.id, { submits: ordinal, submit_lease_until: Date.now() + deps.settings.submitLeaseMs });
+          await held.write({ submits: ordinal });
           ordinal++;
           ({ reservationId } = await deps.money.reserve(current, ordinal));
         },
-      });
-      await deps.store.update(rec.id, { request_id: requestId, submit_state: "submitted", submits: ordinal, provider_status: "in_queue" });
-      log.info({ requestId }, "submitted to provider");
-      return requestId;
+      }));
     } catch (err) {
-      if (isAmbiguous(err)) {
+      if (err instanceof SubmitClaimLost) {
+        await releaseUnsharedReservation(rec.id, reservationId);
+      } else if (isAmbiguous(err)) {
         await deps.money.chargePossibleSubmit(current, reservationId);
-        await deps.store.update(rec.id, { submits: ordinal, submit_state: "ambiguous" });
+        await held.end({ submits: ordinal, submit_state: "ambiguous" });
         if (!deps.settings.resubmitAmbiguous) {
           throw new JobFailure(
             "ambiguous_submission",
@@ -158,6 +173,37 @@ export function createGenerateProcessor(deps: GenerateDeps) {
         await releaseClaim();
       }
       throw err;
+    }
+    if (!(await held.end({ request_id: requestId, submit_state: "submitted", submits: ordinal, provider_status: "in_queue" }))) {
+      await abandonRequest(rec.id, requestId, log);
+      throw new SubmitClaimLost(rec.id);
+    }
+    log.info({ requestId }, "submitted to provider");
+    return requestId;
+  }
+
+  /**
+   * The claim lapsed before this worker's request left. The new holder reserves for its own submit;
+   * when that reservation is this one (same job and ordinal) it is left to the new holder, and
+   * when it is not, nothing will ever settle this one, so it goes back to the budget.
+   */
+  async function releaseUnsharedReservation(jobId: string, reservationId: string): Promise<void> {
+    const fresh = await deps.store.get(jobId);
+    if (fresh && fresh.reservation_id !== reservationId) await deps.money.release(reservationId);
+  }
+
+  /**
+   * The provider accepted this worker's request after its claim had lapsed and another worker took
+   * the job over (which charged this submit as an unknown outcome). The request is not recorded
+   * on the job, so nobody would poll it: cancel it at the provider while that may still be free.
+   */
+  async function abandonRequest(jobId: string, requestId: string, log: Logger): Promise<void> {
+    log.error({ requestId }, "the provider accepted a request after this worker's submit claim on the job lapsed; cancelling that request");
+    try {
+      const { outcome } = await deps.provider.cancel(requestId, { logger: log });
+      log.warn({ requestId, outcome }, "cancel of the request sent under a lapsed claim answered");
+    } catch (err) {
+      log.error({ err, requestId, jobId }, "could not cancel the request sent under a lapsed claim; it may render and be billed");
     }
   }
 
@@ -228,6 +274,18 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     return "cancelled";
   }
 
+  /**
+   * The job reached a final state elsewhere while this attempt stored its audio (another worker
+   * that took it over after a lost lock completed, failed or cancelled it). Completed: the files
+   * are that completion's own (same keys). Otherwise no job points at them, so they are removed.
+   */
+  async function discardUnclaimedOutput(current: JobStatus | null, keys: (string | null)[], log: Logger): Promise<GenerateOutcome> {
+    if (current === "completed") return "already_finished";
+    log.warn({ status: current }, "the job ended elsewhere while this attempt stored its audio; removing the stored files");
+    for (const key of keys) if (key) await deps.storage.delete(key);
+    return "already_finished";
+  }
+
   return async function processGenerate(
     payload: GeneratePayload,
     ctx: { attempt: number; signal?: AbortSignal; logger?: Logger },
@@ -281,7 +339,7 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     });
     const cost = providerCost ?? costForSeconds(output.duration_seconds, prices[rec.model]);
     if (rec.reservation_id) await deps.money.settle(rec.reservation_id, rec, cost, output.duration_seconds);
-    await deps.store.transition(rec.id, {
+    const completion = await deps.store.transition(rec.id, {
       from: ["in_progress"],
       to: "completed",
       set: {
@@ -294,6 +352,10 @@ export function createGenerateProcessor(deps: GenerateDeps) {
         error: null,
       },
     });
+    if (!completion.ok) {
+      const current = completion.reason === "not_allowed" ? completion.current : null;
+      return discardUnclaimedOutput(current, [output.storage_key, metadataKey(rec.id), waveformKey], log);
+    }
     log.info({ requestId, seconds: output.duration_seconds, costMicroUsd: cost }, "job completed");
     // Only now that the paid output is stored and the job completed; a failure here never fails the job.
     // A WAV output without a finish block is already done: its peaks were made as it was stored.

@@ -112,7 +112,7 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
     settings: {
       polling: config.polling,
       resubmitAmbiguous: config.provider.resubmitAmbiguous,
-      // Longer than one submit with its in-call retries; a crashed submit is recognised after it.
+      // How long a crashed worker's claim blocks the job; a live holder renews it every third of it.
       submitLeaseMs: config.provider.requestTimeoutMs * (config.provider.callRetries + 2) + 5_000,
       download: config.download,
       prices: config.money.prices,

@@ -22,6 +22,8 @@ export interface CallContext {
   onSend?: () => Promise<void>;
   /** Called before an ambiguous submit is sent again, so the possible charge is recorded. */
   onAmbiguousSubmit?: (err: ProviderError) => Promise<void>;
+  /** Called when a submit certainly created no request (throttled, never sent) and will be sent again. */
+  onSubmitNotCreated?: () => Promise<void>;
 }
 
 /**
@@ -47,16 +49,18 @@ export function createResilientProvider(deps: { client: RunComfyClient; gate: Pr
           await auth.refused(err.message);
           throw new HandBack(`provider refused the token: ${err.message}`, 1_000);
         }
-        if (kind === "submit" && err.ambiguous) {
-          if (!settings.resubmitAmbiguous || serverErrors >= settings.callRetries) throw err;
-          await ctx.onAmbiguousSubmit?.(err);
-        } else if (err.exitClass === 75) {
+        const ambiguousSubmit = kind === "submit" && err.ambiguous;
+        if (err.exitClass === 75 && !ambiguousSubmit) {
+          // Nothing exists at the provider: a crash while waiting to send again is no unknown outcome.
+          if (kind === "submit") await ctx.onSubmitNotCreated?.();
           const hold = await gate.throttled(err.retryAfterMs);
           ctx.logger.warn({ call: kind, code: err.code, holdMs: hold.holdMs, streak: hold.streak, rate: hold.rate }, "provider throttled; every worker holds");
           continue;
-        } else if (err.exitClass !== 69 || !err.retryable || serverErrors >= settings.callRetries) {
-          throw err;
         }
+        const retryable = ambiguousSubmit ? settings.resubmitAmbiguous : err.exitClass === 69 && err.retryable;
+        if (!retryable || serverErrors >= settings.callRetries) throw err;
+        if (ambiguousSubmit) await ctx.onAmbiguousSubmit?.(err);
+        else if (kind === "submit") await ctx.onSubmitNotCreated?.();
         serverErrors++;
         if (err.exitClass === 75) await gate.throttled(err.retryAfterMs);
         const delay = Math.floor(Math.random() * Math.min(30_000, settings.retryBaseMs * 2 ** (serverErrors - 1)));
