@@ -76,13 +76,14 @@ function fakeProvider(script: ProviderScript = {}) {
 }
 
 /** Money that records what it was asked to do; reservations land on the record as the real one does. */
-function fakeMoney(store: JobStore, hooks: { onSettle?: (rec: JobRecord) => Promise<void> } = {}) {
+function fakeMoney(store: JobStore, hooks: { onReserve?: (rec: JobRecord) => Promise<void>; onSettle?: (rec: JobRecord) => Promise<void> } = {}) {
   const calls = { reserved: [] as string[], charged: [] as string[], settled: [] as string[], released: [] as string[] };
   const money = {
     async reserve(rec: JobRecord, ordinal: number) {
       const reservationId = `${rec.id}#${ordinal}`;
       calls.reserved.push(reservationId);
       await store.update(rec.id, { reservation_id: reservationId });
+      await hooks.onReserve?.(rec);
       return { reservationId, estimate: { costMicroUsd: 1_000, seconds: 5 } };
     },
     async chargePossibleSubmit(_rec: JobRecord, reservationId: string) {
@@ -206,6 +207,23 @@ describe("generate processor: one paid request per job when two workers hold it"
     } as unknown as ResilientProvider;
     expect(await run(processor(ctx, throttledOnce, fakeMoney(ctx.store).money), ctx.id)).toBe("completed");
     expect(stateWhileWaiting).toBe("claimed");
+  });
+});
+
+describe("generate processor: a job cancelled while its attempt starts", () => {
+  it("is not sent, and the money held for it goes back", async () => {
+    const ctx = await setup();
+    const { provider, sent } = fakeProvider();
+    const { money, calls } = fakeMoney(ctx.store, {
+      // The owner cancels after the attempt began (the job still read queued) and before it is sent.
+      onReserve: async (rec) => {
+        await ctx.store.transition(rec.id, { from: ["queued"], to: "cancelled" });
+      },
+    });
+    expect(await run(processor(ctx, provider, money), ctx.id)).toBe("already_finished");
+    expect(sent).toEqual([]);
+    expect(calls.released).toEqual([`${ctx.id}#1`]);
+    expect(await ctx.store.get(ctx.id)).toMatchObject({ status: "cancelled", request_id: null, submit_state: "none" });
   });
 });
 

@@ -3,21 +3,19 @@ import {
   DEFAULT_PRICES_MICRO_USD_PER_SECOND,
   isTerminalStatus,
   type JobStatus,
-  parseModelInput,
   type ModelId,
 } from "@acebatch/contracts";
 import { ProviderError, remoteRequestError } from "@acebatch/provider";
 import type { GeneratePayload, JobRecord, JobStore } from "@acebatch/queue";
 import { metadataKey, type ObjectStorage } from "@acebatch/storage";
 import type { Logger } from "pino";
-import { BudgetWait, HandBack } from "./flow/hand-back.ts";
-import { claimSubmit, SubmitClaimLost, type HeldSubmitClaim } from "./flow/submit-claim.ts";
 import type { ResilientProvider } from "./flow/resilient-provider.ts";
 import type { JobMoney } from "./money/job-money.ts";
 import { JobFailure } from "./job-failure.ts";
 import { expectedOutputSeconds } from "./output-seconds.ts";
 import { createPollSchedule, sleep, type PollSettings } from "./poll-schedule.ts";
 import { storeOutput } from "./store-output.ts";
+import { createJobSubmitter, EndedBeforeSend } from "./submit-job.ts";
 
 export interface GenerateDeps {
   store: JobStore;
@@ -29,7 +27,7 @@ export interface GenerateDeps {
   settings: {
     polling: PollSettings;
     resubmitAmbiguous: boolean;
-    /** How long a submit claim stays exclusive (ms): longer than one submit call with its retries. */
+    /** How long a crashed worker's submit claim keeps the job (ms); a live holder renews it. */
     submitLeaseMs: number;
     download: { maxBytes: number; idleTimeoutMs: number };
     /** Columns of the waveform peaks made for WAV outputs as they are stored. */
@@ -56,156 +54,7 @@ export function createGenerateProcessor(deps: GenerateDeps) {
   const now = deps.now ?? (() => new Date());
   const prices = deps.settings.prices ?? DEFAULT_PRICES_MICRO_USD_PER_SECOND;
 
-  /** Whether a failed submit may still have created a paid request at the provider. */
-  const isAmbiguous = (err: unknown) => (err as { ambiguous?: boolean }).ambiguous === true;
-
-  /**
-   * Submit once. Each submit holds its own reservation (`<job>#<ordinal>`); a submit whose outcome
-   * is unknown (timeout or 5xx after sending, or a crash before its request id was recorded) is
-   * charged at its estimate, because it may have been billed, before the next one is reserved.
-   */
-  async function submit(rec: JobRecord, log: Logger, signal?: AbortSignal): Promise<string> {
-    // Fencing: only the holder of a live claim may submit, and every write of the submit is made
-    // under the claim's token. Two workers holding the same job (a BullMQ lock lost while the
-    // first was starved of CPU) can never both pay for it.
-    const claimed = await claimSubmit(deps.store, rec.id, deps.settings.submitLeaseMs, log);
-    if (!("held" in claimed)) {
-      if (claimed.claim === "busy") throw new HandBack("another worker is submitting this job right now", 1_000);
-      if (claimed.claim === "missing") throw new JobFailure("invalid_payload", `job ${rec.id} has no record`);
-      // Submitted by another worker meanwhile: carry on with its request.
-      const fresh = await deps.store.get(rec.id);
-      if (fresh?.request_id) return fresh.request_id;
-      throw new HandBack(`job ${rec.id} was just submitted by another worker; resuming it shortly`, 100);
-    }
-    const { held } = claimed;
-    try {
-      return await submitHoldingClaim(rec, claimed.claim === "stale", held, log, signal);
-    } finally {
-      held.stop();
-    }
-  }
-
-  async function submitHoldingClaim(rec: JobRecord, stale: boolean, held: HeldSubmitClaim, log: Logger, signal?: AbortSignal): Promise<string> {
-    let current = rec;
-    let unknownEarlier = rec.submit_state === "ambiguous";
-    if (stale) {
-      // A crash between sending and recording the answer: that submit's outcome is unknown.
-      if (current.reservation_id) await deps.money.chargePossibleSubmit(current, current.reservation_id);
-      current = { ...current, submits: current.submits + 1 };
-      await held.write({ submits: current.submits });
-      unknownEarlier = true;
-    }
-    const releaseClaim = () => held.end({ submit_state: unknownEarlier ? "ambiguous" : "none" });
-    if (unknownEarlier) {
-      if (!deps.settings.resubmitAmbiguous) {
-        await releaseClaim();
-        throw new JobFailure(
-          "ambiguous_submission",
-          "an earlier submit of this job may have reached the provider without an answer; not resubmitting (PROVIDER_RESUBMIT_AMBIGUOUS=false)",
-        );
-      }
-      log.warn("earlier submit outcome unknown (it stays charged); submitting again");
-    }
-    const parsed = parseModelInput(current.model, current.input);
-    if (!parsed.success) {
-      await releaseClaim();
-      throw new JobFailure("invalid_payload", `stored input no longer validates: ${parsed.error.message}`);
-    }
-
-    let ordinal = current.submits + 1;
-    let reservationId: string;
-    try {
-      ({ reservationId } = await deps.money.reserve(current, ordinal));
-    } catch (err) {
-      await releaseClaim();
-      throw err;
-    }
-    let providerInput: Record<string, unknown>;
-    try {
-      providerInput = await deps.resolveProviderInput(parsed.data as Record<string, unknown>);
-    } catch (err) {
-      await deps.money.release(reservationId);
-      await releaseClaim();
-      throw err;
-    }
-    await deps.store.transition(rec.id, {
-      from: ["queued", "waiting_budget", "in_progress"],
-      to: "in_progress",
-      set: { started_at: current.started_at ?? now().toISOString() },
-    });
-    let requestId: string;
-    try {
-      ({ requestId } = await deps.provider.submit(current.model, providerInput, {
-        logger: log,
-        signal,
-        // From here on the provider may create (and bill) a request: a crash is an unknown outcome.
-        // Marking it is also the last check that this worker still holds the claim.
-        onSend: () => held.write({ submit_state: "submitting" }),
-        // Throttled or never sent: no request exists, so a crash while waiting to resend is not ambiguous.
-        onSubmitNotCreated: () => held.write({ submit_state: "claimed" }),
-        onAmbiguousSubmit: async (err) => {
-          log.warn({ code: err.code }, "submit outcome unknown (a paid request may exist); charging it and submitting again");
-          await deps.money.chargePossibleSubmit(current, reservationId);
-          unknownEarlier = true;
-          await held.write({ submits: ordinal });
-          ordinal++;
-          ({ reservationId } = await deps.money.reserve(current, ordinal));
-        },
-      }));
-    } catch (err) {
-      if (err instanceof SubmitClaimLost) {
-        await releaseUnsharedReservation(rec.id, reservationId);
-      } else if (isAmbiguous(err)) {
-        await deps.money.chargePossibleSubmit(current, reservationId);
-        await held.end({ submits: ordinal, submit_state: "ambiguous" });
-        if (!deps.settings.resubmitAmbiguous) {
-          throw new JobFailure(
-            "ambiguous_submission",
-            `the submit's outcome is unknown (${(err as Error).message}); a paid request may exist, so it is not resubmitted (PROVIDER_RESUBMIT_AMBIGUOUS=false)`,
-          );
-        }
-      } else if (err instanceof BudgetWait) {
-        // The next submit did not fit the budget after an unknown outcome: wait, keeping it charged.
-        await releaseClaim();
-      } else {
-        // Never sent, or refused before a request existed: nothing was spent.
-        await deps.money.release(reservationId);
-        await releaseClaim();
-      }
-      throw err;
-    }
-    if (!(await held.end({ request_id: requestId, submit_state: "submitted", submits: ordinal, provider_status: "in_queue" }))) {
-      await abandonRequest(rec.id, requestId, log);
-      throw new SubmitClaimLost(rec.id);
-    }
-    log.info({ requestId }, "submitted to provider");
-    return requestId;
-  }
-
-  /**
-   * The claim lapsed before this worker's request left. The new holder reserves for its own submit;
-   * when that reservation is this one (same job and ordinal) it is left to the new holder, and
-   * when it is not, nothing will ever settle this one, so it goes back to the budget.
-   */
-  async function releaseUnsharedReservation(jobId: string, reservationId: string): Promise<void> {
-    const fresh = await deps.store.get(jobId);
-    if (fresh && fresh.reservation_id !== reservationId) await deps.money.release(reservationId);
-  }
-
-  /**
-   * The provider accepted this worker's request after its claim had lapsed and another worker took
-   * the job over (which charged this submit as an unknown outcome). The request is not recorded
-   * on the job, so nobody would poll it: cancel it at the provider while that may still be free.
-   */
-  async function abandonRequest(jobId: string, requestId: string, log: Logger): Promise<void> {
-    log.error({ requestId }, "the provider accepted a request after this worker's submit claim on the job lapsed; cancelling that request");
-    try {
-      const { outcome } = await deps.provider.cancel(requestId, { logger: log });
-      log.warn({ requestId, outcome }, "cancel of the request sent under a lapsed claim answered");
-    } catch (err) {
-      log.error({ err, requestId, jobId }, "could not cancel the request sent under a lapsed claim; it may render and be billed");
-    }
-  }
+  const submit = createJobSubmitter({ ...deps, now });
 
   /** Ask the provider to cancel; true when it stopped the request before any charge. */
   async function cancelAtProvider(rec: JobRecord, requestId: string, log: Logger, signal?: AbortSignal): Promise<boolean> {
@@ -307,7 +156,14 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     // What the transition just wrote; the poll's first look reads the whole record again.
     rec = { ...rec, attempts: ctx.attempt, error: null, status: resuming ? "in_progress" : rec.status };
 
-    const requestId = rec.request_id ?? (await submit(rec, log, ctx.signal));
+    let requestId: string;
+    try {
+      requestId = rec.request_id ?? (await submit(rec, log, ctx.signal));
+    } catch (err) {
+      if (!(err instanceof EndedBeforeSend)) throw err;
+      log.info({ status: err.status }, "the job ended before its submit left; not sending it");
+      return "already_finished";
+    }
     if (rec.request_id) log.info({ requestId }, "resuming the provider request recorded by an earlier attempt");
 
     const polled = await pollUntilDone(rec, requestId, log, ctx.signal);
