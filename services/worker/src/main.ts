@@ -112,8 +112,9 @@ export async function startWorker(config: WorkerConfig, options: { logger?: Logg
     settings: {
       polling: config.polling,
       resubmitAmbiguous: config.provider.resubmitAmbiguous,
-      // How long a crashed worker's claim blocks the job; a live holder renews it every third of it.
-      submitLeaseMs: config.provider.requestTimeoutMs * (config.provider.callRetries + 2) + 5_000,
+      // A crashed worker's submit claim lapses with its BullMQ lock, so the job it held resumes as
+      // soon as the lock's expiry hands it to another worker; a live holder renews both.
+      submitLeaseMs: config.jobs.lockDurationMs,
       download: config.download,
       prices: config.money.prices,
     },
