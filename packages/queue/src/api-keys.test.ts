@@ -41,23 +41,24 @@ describe("API key store", () => {
     }
     expect(await redis.get(createKeys(prefix).apiKeyByHash(hashApiKey(secret)))).toBe(record.id);
 
-    expect((await store.findBySecret(secret))?.id).toBe(record.id);
+    expect(await store.findBySecret(secret)).toEqual({ id: record.id, scopes: ["jobs:read"], rate_limit_per_minute: null, revoked_at: null });
     expect(await store.findBySecret(`${secret}x`)).toBeNull();
   });
 
   it("marks a key used at most once per interval", async () => {
     const { store, advance } = makeStore();
-    const { secret } = await store.create({ name: "a", scopes: ["admin"] });
-    const first = await store.findBySecret(secret);
-    expect(first?.last_used_at).toBeNull(); // the record as it was before this use
-    const marked = (await store.findBySecret(secret))!.last_used_at;
+    const { record, secret } = await store.create({ name: "a", scopes: ["admin"] });
+    const lastUsed = async () => (await store.get(record.id))!.last_used_at;
+    expect(await lastUsed()).toBeNull();
+    expect((await store.findBySecret(secret))?.id).toBe(record.id);
+    const marked = await lastUsed();
     expect(marked).toBe("2026-03-01T12:00:00.000Z");
     advance(LAST_USED_INTERVAL_MS - 1);
     await store.findBySecret(secret);
-    expect((await store.findBySecret(secret))!.last_used_at).toBe(marked);
+    expect(await lastUsed()).toBe(marked);
     advance(1);
     await store.findBySecret(secret);
-    expect((await store.findBySecret(secret))!.last_used_at).toBe("2026-03-01T12:01:00.000Z");
+    expect(await lastUsed()).toBe("2026-03-01T12:01:00.000Z");
   });
 
   it("revokes once (the first time is kept), and a revoked key is no longer marked used", async () => {
@@ -83,6 +84,8 @@ describe("API key store", () => {
     expect(list.map((k) => k.id)).toEqual([b.record.id, a.record.id]);
     expect(list[0]).toMatchObject({ has_budget: true, rate_limit_per_minute: null });
     expect(list[1]).toMatchObject({ has_budget: false, rate_limit_per_minute: 30 });
+    // The lookup behind every request reads the same settings.
+    expect(await store.findBySecret(a.secret)).toMatchObject({ scopes: ["jobs:read"], rate_limit_per_minute: 30 });
   });
 });
 
@@ -120,7 +123,7 @@ describe("request counting in rate windows", () => {
     const { record, secret } = await keys.create({ name: "client", scopes: ["jobs:write"] });
 
     const one = await keys.findBySecretCounting(secret, 60_000);
-    expect(one?.record.id).toBe(record.id);
+    expect(one?.key).toEqual({ id: record.id, scopes: ["jobs:write"], rate_limit_per_minute: null, revoked_at: null });
     expect(one?.window).toMatchObject({ count: 1 });
     expect((await keys.findBySecretCounting(secret, 60_000))?.window?.count).toBe(2);
     // The same counter as any other way of counting this key.
@@ -132,7 +135,7 @@ describe("request counting in rate windows", () => {
     // A revoked key is found (the caller refuses it) but not counted; an unknown secret is neither.
     await keys.revoke(record.id);
     const revoked = await keys.findBySecretCounting(secret, 60_000);
-    expect(revoked?.record.revoked_at).not.toBeNull();
+    expect(revoked?.key.revoked_at).not.toBeNull();
     expect(revoked?.window).toBeNull();
     expect(await redis.get(createKeys(prefix).rateLimit(`key:${record.id}`))).toBe("3");
     expect(await keys.findBySecretCounting(`${secret}x`, 60_000)).toBeNull();

@@ -42,34 +42,37 @@ export function looksLikeApiKey(token: string): boolean {
   return token.startsWith(SECRET_PREFIX) && token.length >= 20 && token.length <= 200;
 }
 
+/** What authenticating a request needs of a stored key (the lookup reads nothing more). */
+export type ApiKeyAuth = Pick<ApiKeyRecord, "id" | "scopes" | "rate_limit_per_minute" | "revoked_at">;
+
 /**
  * Look a key up by the hash of its secret and, when it is live: mark it used now if it was last
  * marked more than ARGV[4] ms ago, and, when ARGV[5] (a rate window, ms) is not 0, count this
  * request against the key's window (the counter ARGV[6] .. id, i.e. `keys.rateLimit("key:<id>")`),
- * in the same round trip.
+ * in the same round trip. Reads only the fields authentication needs: this runs on every request.
  * KEYS[1] hash index; ARGV[1] prefix, ARGV[2] now ms, ARGV[3] now ISO, ARGV[4] interval ms,
  * ARGV[5] window ms, ARGV[6] the key counters' common prefix.
- * Returns {record as HGETALL pairs, {count, ttl} or {}}, or false.
+ * Returns {{id, scopes, rate_limit_per_minute, revoked_at}, {count, ttl} or {}}, or false.
  */
 const LOOKUP = `${COUNT_IN_WINDOW_LUA}
 local id = redis.call('GET', KEYS[1])
 if not id then return false end
 local rkey = ARGV[1] .. ':apikey:' .. id
-local rec = redis.call('HGETALL', rkey)
-if #rec == 0 then return false end
-local revoked = redis.call('HGET', rkey, 'revoked_at')
+local f = redis.call('HMGET', rkey, 'id', 'scopes', 'rate_limit_per_minute', 'revoked_at', 'last_used_ms')
+if not f[1] then return false end
 local window = {}
-if not revoked or revoked == '' then
-  local last = tonumber(redis.call('HGET', rkey, 'last_used_ms') or '0') or 0
-  if tonumber(ARGV[2]) - last >= tonumber(ARGV[4]) then
+if not f[4] or f[4] == '' then
+  if tonumber(ARGV[2]) - (tonumber(f[5] or '0') or 0) >= tonumber(ARGV[4]) then
     redis.call('HSET', rkey, 'last_used_ms', ARGV[2], 'last_used_at', ARGV[3])
   end
   if ARGV[5] ~= '0' then window = countInWindow(ARGV[6] .. id, ARGV[5]) end
 end
-return {rec, window}
+return {{f[1], f[2] or '', f[3] or '', f[4] or ''}, window}
 `;
 
-type ScriptRedis = Redis & { acebatchApiKeyLookup(key: string, ...args: string[]): Promise<[string[], [number, number] | []] | null> };
+type ScriptRedis = Redis & {
+  acebatchApiKeyLookup(key: string, ...args: string[]): Promise<[[string, string, string, string], [number, number] | []] | null>;
+};
 
 function withScripts(redis: Redis): ScriptRedis {
   const r = redis as ScriptRedis;
@@ -90,12 +93,6 @@ function decode(hash: Record<string, string>): ApiKeyRecord | null {
     last_used_at: hash.last_used_at || null,
     revoked_at: hash.revoked_at || null,
   };
-}
-
-function pairsToHash(pairs: readonly string[]): Record<string, string> {
-  const hash: Record<string, string> = {};
-  for (let i = 0; i + 1 < pairs.length; i += 2) hash[pairs[i]!] = pairs[i + 1]!;
-  return hash;
 }
 
 /**
@@ -146,28 +143,32 @@ export function createApiKeyStore({ redis, prefix, now = () => new Date() }: { r
     return decode(await redis.hgetall(keys.apiKey(id)));
   }
 
-  /** The record of a presented secret (revoked ones included: the caller tells them apart), or null. */
-  async function findBySecret(secret: string): Promise<ApiKeyRecord | null> {
-    return (await lookup(secret, 0))?.record ?? null;
+  /** The key of a presented secret (revoked ones included: the caller tells them apart), marked used; or null. */
+  async function findBySecret(secret: string): Promise<ApiKeyAuth | null> {
+    return (await lookup(secret, 0))?.key ?? null;
   }
 
   /**
    * `findBySecret` that also counts the request against the key's rate window of `windowMs`, in
    * the same round trip; `window` is null for a revoked key (it is refused, not counted).
    */
-  async function findBySecretCounting(secret: string, windowMs: number): Promise<{ record: ApiKeyRecord; window: RateWindow | null } | null> {
+  async function findBySecretCounting(secret: string, windowMs: number): Promise<{ key: ApiKeyAuth; window: RateWindow | null } | null> {
     if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive, got ${windowMs}`);
     return lookup(secret, windowMs);
   }
 
-  async function lookup(secret: string, windowMs: number): Promise<{ record: ApiKeyRecord; window: RateWindow | null } | null> {
+  async function lookup(secret: string, windowMs: number): Promise<{ key: ApiKeyAuth; window: RateWindow | null } | null> {
     const at = now();
     const found = await r.acebatchApiKeyLookup(keys.apiKeyByHash(hashApiKey(secret)), prefix, String(at.getTime()), at.toISOString(), String(LAST_USED_INTERVAL_MS), String(windowMs), keys.rateLimit("key:"));
     if (!found) return null;
-    const record = decode(pairsToHash(found[0]));
-    if (!record) return null;
-    const window = found[1];
-    return { record, window: window.length === 2 ? toRateWindow(window) : null };
+    const [[id, scopes, rateLimit, revokedAt], window] = found;
+    const key: ApiKeyAuth = {
+      id,
+      scopes: JSON.parse(scopes || "[]") as string[],
+      rate_limit_per_minute: rateLimit ? Number(rateLimit) : null,
+      revoked_at: revokedAt || null,
+    };
+    return { key, window: window.length === 2 ? toRateWindow(window) : null };
   }
 
   /** Every key, newest first. */

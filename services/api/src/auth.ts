@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { ErrorBody } from "@acebatch/contracts";
-import { looksLikeApiKey, type ApiKeyRecord, type RateWindow } from "@acebatch/queue";
+import { looksLikeApiKey, type ApiKeyAuth, type RateWindow } from "@acebatch/queue";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { ApiError } from "./errors.ts";
@@ -44,7 +44,7 @@ export interface AuthOptions {
    * The stored key for a presented `ak_…` secret (revoked ones included), or null, with this
    * request counted against the key's rate window (null for a revoked key). Reads Redis every time.
    */
-  findKey: (secret: string) => Promise<{ record: ApiKeyRecord; window: RateWindow | null } | null>;
+  findKey: (secret: string) => Promise<{ key: ApiKeyAuth; window: RateWindow | null } | null>;
 }
 
 /** The cookie a browser keeps its key in after `?key=` (HttpOnly, SameSite=Strict, only sent under the route's cookiePath). */
@@ -111,11 +111,11 @@ export const authPlugin = fp<AuthOptions>(async (app: FastifyInstance, options) 
     if (timingSafeEqual(digest(token), adminDigest)) return { keyId: "admin", kind: "admin", scopes: SCOPES, rateLimitPerMinute: null };
     const found = looksLikeApiKey(token) ? await options.findKey(token) : null;
     if (!found) throw new ApiError(401, "unauthorized", "the API key is not valid");
-    const { record, window } = found;
+    const { key, window } = found;
     request.rateWindow = window;
-    if (record.revoked_at) throw new ApiError(401, "key_revoked", `this API key was revoked at ${record.revoked_at}`);
-    const scopes = record.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
-    return { keyId: record.id, kind: "key", scopes, rateLimitPerMinute: record.rate_limit_per_minute };
+    if (key.revoked_at) throw new ApiError(401, "key_revoked", `this API key was revoked at ${key.revoked_at}`);
+    const scopes = key.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+    return { keyId: key.id, kind: "key", scopes, rateLimitPerMinute: key.rate_limit_per_minute };
   }
 
   async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<"redirected" | void> {
