@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { newId } from "@acebatch/contracts";
 import type { Redis } from "ioredis";
 import { createKeys } from "./keys.ts";
@@ -34,7 +34,7 @@ const SECRET_PREFIX = "ak_";
 
 /** SHA-256 (hex) of a secret key: the only form of it that is ever stored. */
 export function hashApiKey(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex");
+  return hash("sha256", secret, "hex");
 }
 
 /** Whether a bearer token has the shape of a stored API key (cheap check before any Redis call). */

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { ErrorBody } from "@acebatch/contracts";
 import { looksLikeApiKey, type ApiKeyAuth, type RateWindow } from "@acebatch/queue";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -51,7 +51,7 @@ export interface AuthOptions {
 export const BROWSER_COOKIE = "acebatch_key";
 const BROWSER_COOKIE_MAX_AGE_SECONDS = 12 * 3_600;
 
-const digest = (value: string) => createHash("sha256").update(value).digest();
+const digest = (value: string) => hash("sha256", value, "buffer");
 
 /** Whether a principal may use a route needing `scope` (`admin` implies every scope). */
 export function hasScope(principal: Principal, scope: Scope): boolean {
