@@ -31,19 +31,21 @@ it("a provider input rejection fails at the first attempt with exit_class 65", a
   expect(failed.error.message).toMatch(/forbidden-genre/);
 });
 
-it("a refused token (401) fails no job: the queue pauses, /readyz says why, and work resumes when it is accepted", async () => {
+it("a refused token (401) fails no job: the queue pauses, /readyz and /metrics say why (the API stays in service), and work resumes when it is accepted", async () => {
   await stack.sim("/__sim/config", { method: "PUT", body: JSON.stringify({ reject_tokens: true }) });
   const ids = await stack.submitMany(8);
   await new Promise((r) => setTimeout(r, 1_500));
   const readyz = await fetch(`${stack.baseUrl}/readyz`);
   const refused: any = await readyz.json();
-  expect(readyz.status).toBe(503);
-  expect(refused.checks.provider.status).toBe("token_refused");
+  expect(readyz.status).toBe(200);
+  expect(refused).toMatchObject({ status: "degraded", checks: { redis: "ok", provider: { status: "token_refused" } } });
+  expect(await (await fetch(`${stack.baseUrl}/metrics`)).text()).toMatch(/^acebatch_provider_token_refused 1$/m);
   const during = await Promise.all(ids.map(async (id) => (await stack.api("GET", `/v1/jobs/${id}`)).body));
   expect(during.filter((job) => job.status === "failed")).toEqual([]);
   await stack.sim("/__sim/config", { method: "PUT", body: JSON.stringify({ reject_tokens: false }) });
   for (const id of ids) await stack.waitForJob(id, ["completed"], 30_000);
-  expect((await fetch(`${stack.baseUrl}/readyz`)).status).toBe(200);
+  expect(await (await fetch(`${stack.baseUrl}/readyz`)).json()).toMatchObject({ status: "ready", checks: { provider: { status: "ok" } } });
+  expect(await (await fetch(`${stack.baseUrl}/metrics`)).text()).toMatch(/^acebatch_provider_token_refused 0$/m);
 }, 60_000);
 
 it("a download that is not audio fails the job with a clear code and stores nothing", async () => {

@@ -1,6 +1,6 @@
 import { JOB_STATUSES, microUsdToUsd } from "@acebatch/contracts";
 import { GLOBAL_SCOPE, type Ledger } from "@acebatch/ledger";
-import { createKeys, PROVIDER_LATENCY_BUCKETS, readProviderMetrics, type ProviderMetricsSnapshot } from "@acebatch/queue";
+import { createKeys, PROVIDER_LATENCY_BUCKETS, readProviderAuthFailure, readProviderMetrics, type ProviderMetricsSnapshot } from "@acebatch/queue";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from "prom-client";
@@ -113,6 +113,12 @@ export function createApiMetrics(deps: ApiMetricsDeps) {
       for (const [state, count] of Object.entries(counts)) g.set({ queue: queue.name, state }, count);
     }
   });
+  scrapedGauge(
+    "acebatch_provider_token_refused",
+    "1 while the provider refuses RUNCOMFY_TOKEN and the queue is paused until a probe is accepted, else 0",
+    [],
+    async (g) => g.set((await readProviderAuthFailure(deps.redis, deps.prefix)) ? 1 : 0),
+  );
   scrapedGauge("acebatch_batches", "Batches ever created", [], async (g) => g.set(await deps.redis.zcard(keys.batchesAll())));
   scrapedGauge("acebatch_schedules", "Schedules that exist", [], async (g) => g.set(await deps.redis.zcard(keys.schedulesAll())));
   scrapedGauge(
