@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envFields, loadStorageConfig, parseEnv, sharedEnvShape, storageEnvShape, type StorageSettings } from "@acebatch/config";
+import { envFields, loadStorageConfig, parseEnv, publicBaseUrlOf, sharedEnvShape, storageEnvShape, type StorageSettings } from "@acebatch/config";
 import { loadWebhookSettings, webhookEnvShape, type WebhookSettings } from "@acebatch/webhooks";
 
 export interface ApiConfig {
@@ -22,21 +22,18 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
       ...sharedEnvShape,
       ...storageEnvShape,
       ...webhookEnvShape,
-      PORT: envFields.port(8080),
-      HOST: z.string().default("127.0.0.1"),
       ACEBATCH_ADMIN_KEY: z.string().min(16, "must be at least 16 characters").optional(),
       API_BODY_LIMIT_BYTES: envFields.positiveInt(1_048_576, 1_073_741_824),
       API_RATE_LIMIT_PER_MINUTE: envFields.positiveInt(600, 1_000_000),
     },
     env,
   );
-  const hostForUrl = e.HOST === "0.0.0.0" || e.HOST === "::" ? "127.0.0.1" : e.HOST;
   return {
     http: {
       port: e.PORT,
       host: e.HOST,
       bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
-      publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/$/, ""),
+      publicBaseUrl: publicBaseUrlOf(e),
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     },
     redis: { url: e.REDIS_URL, prefix: e.ACEBATCH_PREFIX },

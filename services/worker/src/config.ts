@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, envFields, loadStorageConfig, parseEnv, sharedEnvShape, storageEnvShape, type StorageSettings } from "@acebatch/config";
+import { ConfigError, envFields, loadStorageConfig, parseEnv, publicBaseUrlOf, sharedEnvShape, storageEnvShape, type StorageSettings } from "@acebatch/config";
 import { loadPrices, parsePriceOverrides, PriceConfigError, type PriceTable } from "@acebatch/pricing";
 import { loadWebhookSettings, webhookEnvShape, type WebhookSettings } from "@acebatch/webhooks";
 
@@ -63,7 +63,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       FINISH_CONCURRENCY: envFields.positiveInt(2, 64),
       WORKER_SHUTDOWN_DEADLINE_MS: envFields.positiveInt(20_000, 600_000),
       WORKER_LOCK_DURATION_MS: envFields.positiveInt(30_000, 600_000),
-      PORT: envFields.port(8080),
       BUDGET_RECHECK_SECONDS: envFields.positiveNumber(10),
       SOURCE_ALLOW_PRIVATE_HOSTS: z.string().optional(),
     },
@@ -76,7 +75,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     if (err instanceof PriceConfigError) throw new ConfigError([{ variable: "PRICES_MICRO_USD_PER_SECOND", message: err.message }]);
     throw err;
   }
-  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, "");
+  const publicBaseUrl = publicBaseUrlOf(e);
   return {
     redis: { url: e.REDIS_URL, prefix: e.ACEBATCH_PREFIX },
     dataDir: e.DATA_DIR,
