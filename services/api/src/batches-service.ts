@@ -21,7 +21,7 @@ import { createBatchPricer } from "./batch-pricing.ts";
 import { createUploadReport, type UploadReport } from "./batch-report.ts";
 import { activeJobs, deriveStatus, fullCounts, type JobCounts } from "./batch-view.ts";
 import { ApiError, notFound } from "./errors.ts";
-import { claimIdempotencyKey } from "./idempotency.ts";
+import { claimIdempotencyKey, idempotencyCaller } from "./idempotency.ts";
 
 export interface BatchesServiceDeps {
   redis: Redis;
@@ -147,7 +147,7 @@ export function createBatchesService(deps: BatchesServiceDeps) {
     let id = newId("batch");
     let replay = false;
     if (options.idempotencyKey) {
-      const claim = await claimIdempotencyKey(deps.redis, deps.prefix, "batches", options.idempotencyKey, hash.digest("hex"), id);
+      const claim = await claimIdempotencyKey(deps.redis, deps.prefix, "batches", idempotencyCaller(options.keyId ?? null), options.idempotencyKey, hash.digest("hex"), id);
       id = claim.id;
       replay = claim.replay;
       const existing = claim.replay ? await batches.get(id) : null;

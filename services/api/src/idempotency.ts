@@ -17,23 +17,31 @@ export function fingerprint(value: unknown): string {
 }
 
 /**
- * Claim an `Idempotency-Key` for a resource id. The first caller's id wins (SET NX); a repeat with
- * the same body gets that id back, a repeat with a different body is a 409. Keys live 24 h.
+ * The namespace of a caller's Idempotency-Keys: the stored API key's id, or `admin` for the admin
+ * key. Two clients that happen to pick the same key value never meet each other's requests.
+ */
+export const idempotencyCaller = (keyId: string | null): string => keyId ?? "admin";
+
+/**
+ * Claim an `Idempotency-Key` of `caller` (see idempotencyCaller) for a resource id. The first
+ * request's id wins (SET NX); a repeat with the same body gets that id back, a repeat with a
+ * different body is a 409. Keys live 24 h.
  */
 export async function claimIdempotencyKey(
   redis: Redis,
   prefix: string,
   scope: string,
+  caller: string,
   idempotencyKey: string,
   bodyFingerprint: string,
   candidateId: string,
 ): Promise<{ id: string; replay: boolean }> {
-  const key = createKeys(prefix).idempotency(scope, createHash("sha256").update(idempotencyKey).digest("hex"));
+  const key = createKeys(prefix).idempotency(`${scope}:${caller}`, createHash("sha256").update(idempotencyKey).digest("hex"));
   const claim = JSON.stringify({ id: candidateId, fingerprint: bodyFingerprint });
   const set = await redis.set(key, claim, "EX", TTL_SECONDS, "NX");
   if (set === "OK") return { id: candidateId, replay: false };
   const existing = JSON.parse((await redis.get(key)) ?? "null") as { id: string; fingerprint: string } | null;
-  if (!existing) return claimIdempotencyKey(redis, prefix, scope, idempotencyKey, bodyFingerprint, candidateId);
+  if (!existing) return claimIdempotencyKey(redis, prefix, scope, caller, idempotencyKey, bodyFingerprint, candidateId);
   if (existing.fingerprint !== bodyFingerprint) {
     throw new ApiError(
       409,

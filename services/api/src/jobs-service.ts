@@ -2,7 +2,7 @@ import { isJobReference, isTerminalStatus, newId, type CreateJobRequest } from "
 import type { JobRecord, JobStore, Queues } from "@acebatch/queue";
 import type { Redis } from "ioredis";
 import { ApiError, invalidInput, notFound } from "./errors.ts";
-import { claimIdempotencyKey, fingerprint } from "./idempotency.ts";
+import { claimIdempotencyKey, fingerprint, idempotencyCaller } from "./idempotency.ts";
 
 export interface JobsServiceDeps {
   redis: Redis;
@@ -42,7 +42,7 @@ export function createJobsService({ redis, prefix, store, queues, estimate, now 
     let id = newId("job");
     let replay = false;
     if (idempotencyKey) {
-      const claim = await claimIdempotencyKey(redis, prefix, "jobs", idempotencyKey, fingerprint(request), id);
+      const claim = await claimIdempotencyKey(redis, prefix, "jobs", idempotencyCaller(keyId), idempotencyKey, fingerprint(request), id);
       id = claim.id;
       replay = claim.replay;
     }
