@@ -39,7 +39,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     console.error(err.message);
-    process.exit(78);
+    process.exit(64);
   }
   console.error(err);
   process.exit(1);
