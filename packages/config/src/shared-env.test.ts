@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { publicBaseUrlOf } from "./shared-env.ts";
+import { parseEnv } from "./env.ts";
+import { publicBaseUrlOf, sharedEnvShape } from "./shared-env.ts";
 
 describe("PUBLIC_BASE_URL's default", () => {
   it("is http://HOST:PORT, with loopback for a wildcard listen address and brackets for IPv6", () => {
@@ -12,5 +13,12 @@ describe("PUBLIC_BASE_URL's default", () => {
 
   it("gives way to PUBLIC_BASE_URL, without its trailing slash", () => {
     expect(publicBaseUrlOf({ PUBLIC_BASE_URL: "https://music.example.com/", HOST: "0.0.0.0", PORT: 8080 })).toBe("https://music.example.com");
+  });
+});
+
+describe("HOST", () => {
+  it("takes host names and IPv4/IPv6 addresses and refuses anything a URL cannot hold, naming the variable", () => {
+    for (const host of ["0.0.0.0", "::", "fd00::5", "api.internal", "localhost"]) expect(parseEnv(sharedEnvShape, { HOST: host }).HOST).toBe(host);
+    for (const host of ["<", "a b", "http://x", "x/y", "a:b:c:::z"]) expect(() => parseEnv(sharedEnvShape, { HOST: host })).toThrow(/HOST/);
   });
 });

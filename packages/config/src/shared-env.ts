@@ -9,7 +9,10 @@ export const sharedEnvShape = {
   LOG_LEVEL: envFields.logLevel(),
   PUBLIC_BASE_URL: envFields.optionalUrl(),
   /** The API's listen address; the API and worker both derive PUBLIC_BASE_URL's default from it and PORT. */
-  HOST: z.string().min(1, "must be a host name or IP address").default("127.0.0.1"),
+  HOST: z
+    .string()
+    .default("127.0.0.1")
+    .refine((host) => /^[A-Za-z0-9.\-:]+$/.test(host) && URL.canParse(`http://${host.includes(":") ? `[${host}]` : host}:1/`), "must be a host name or IP address, e.g. 0.0.0.0 or api.internal"),
   PORT: envFields.port(8080),
   URL_SIGNING_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   JOB_MAX_ATTEMPTS: envFields.positiveInt(5, 100),
