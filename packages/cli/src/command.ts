@@ -72,8 +72,11 @@ export function choice<T extends string>(values: Values, name: string, choices: 
   return v as T;
 }
 
-/** A numeric flag within bounds (a bad value is a usage error). */
-export function num(values: Values, name: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+/**
+ * A numeric flag within bounds (a bad value is a usage error): `min`/`max` inclusive, `above`
+ * exclusive (`above: 0` for amounts that must be positive).
+ */
+export function num(values: Values, name: string, opts: { min?: number; above?: number; max?: number; integer?: boolean } = {}): number | undefined {
   const raw = str(values, name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
@@ -82,9 +85,16 @@ export function num(values: Values, name: string, opts: { min?: number; max?: nu
     !Number.isFinite(n) ||
     (opts.integer && !Number.isInteger(n)) ||
     (opts.min !== undefined && n < opts.min) ||
+    (opts.above !== undefined && n <= opts.above) ||
     (opts.max !== undefined && n > opts.max);
   if (bad) {
-    const range = [opts.min !== undefined ? `>= ${opts.min}` : "", opts.max !== undefined ? `<= ${opts.max}` : ""].filter(Boolean).join(" and ");
+    const range = [
+      opts.min !== undefined ? `>= ${opts.min}` : "",
+      opts.above !== undefined ? `> ${opts.above}` : "",
+      opts.max !== undefined ? `<= ${opts.max}` : "",
+    ]
+      .filter(Boolean)
+      .join(" and ");
     throw usageError(`--${name} must be ${opts.integer ? "a whole number" : "a number"}${range ? ` ${range}` : ""}; got "${raw}"`);
   }
   return n;

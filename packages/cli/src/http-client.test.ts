@@ -40,6 +40,39 @@ describe("exit codes of HTTP answers (the runcomfy CLI's classes)", () => {
     expect(r.stderr).toContain("input.tags: tags is required");
   });
 
+  it("prints each bad row of a rejected batch once, though the API names it in details and in errors", async () => {
+    const s = await serve({
+      status: 400,
+      json: {
+        error: {
+          code: "invalid_rows",
+          message: "2 row(s) are invalid",
+          details: [
+            { path: "row 2 / tags", message: "tags must not be empty" },
+            { path: "row 5 / duration", message: "duration must be at most 240 seconds" },
+          ],
+        },
+        errors: [
+          { row: 2, column: "tags", message: "tags must not be empty" },
+          { row: 5, column: "duration", message: "duration must be at most 240 seconds" },
+          // Only in errors (an API that names rows nowhere else): still shown.
+          { row: 9, column: null, message: "the row has 7 cells; the header has 3" },
+        ],
+      },
+    });
+    const r = await run(["jobs", "get", "job_x"], { url: s.url });
+    expect(r.code).toBe(65);
+    expect(r.stderr.split("row 2 / tags: tags must not be empty")).toHaveLength(2);
+    expect(r.stderr.split("row 5 / duration: duration must be at most 240 seconds")).toHaveLength(2);
+    expect(r.stderr.split("row 9: the row has 7 cells; the header has 3")).toHaveLength(2);
+  });
+
+  it("under --json gives an error of its own in the API's shape, details included", async () => {
+    const r = await run(["jobs", "list", "--limit", "x", "--json"], { url: "http://127.0.0.1:9" });
+    expect(r.code).toBe(64);
+    expect(JSON.parse(r.stderr)).toEqual({ error: { code: "usage", message: expect.stringContaining("--limit"), details: [] } });
+  });
+
   it.each([404, 409, 413, 422])("%i → 65", async (status) => {
     const s = await serve({ status, json: apiError("x", "rejected") });
     expect((await run(["jobs", "get", "job_x"], { url: s.url })).code).toBe(65);

@@ -165,10 +165,13 @@ async function apiError(res: Response, method: string, path: string): Promise<Cl
   const details = Array.isArray(shaped.error?.details) ? (shaped.error.details as { path: string; message: string }[]) : undefined;
   const exitCode = exitCodeForStatus(res.status);
   const hints: string[] = [];
-  // Batch uploads list bad rows as `errors: [{row, column, message}]`, at the top level or inside `error`.
+  // Batch uploads list bad rows as `errors: [{row, column, message}]`, at the top level or inside
+  // `error`; the API also names them in `details` (`row 7 / duration`), which are printed already.
   const rowErrors = Array.isArray(shaped.errors) ? shaped.errors : Array.isArray(shaped.error?.errors) ? shaped.error.errors : [];
+  const printed = new Set((details ?? []).map((d) => `${d.path}: ${d.message}`));
   for (const row of rowErrors as { row?: unknown; column?: unknown; message?: unknown }[]) {
-    hints.push(`row ${String(row.row ?? "?")}${row.column ? ` / ${String(row.column)}` : ""}: ${String(row.message ?? "invalid")}`);
+    const line = `row ${String(row.row ?? "?")}${row.column ? ` / ${String(row.column)}` : ""}: ${String(row.message ?? "invalid")}`;
+    if (!printed.has(line)) hints.push(line);
   }
   let message = `${method} ${path} failed with HTTP ${res.status}${apiMessage ? `: ${apiMessage}` : ""}`;
   const retryAfter = parseRetryAfter(res.headers.get("retry-after"));

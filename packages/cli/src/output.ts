@@ -81,13 +81,13 @@ export class Output {
     this.stderr.write(this.redact(text));
   }
 
-  /** Report an error: the API's error body (or one in its shape) under `--json`, readable lines otherwise. */
+  /** Report an error: the API's error body (or one in its shape, `details` always there) under `--json`, readable lines otherwise. */
   error(err: CliError): void {
     if (this.json) {
       const body =
         err.body && typeof err.body === "object" && "error" in err.body
           ? err.body
-          : { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+          : { error: { code: err.code, message: err.message, details: err.details ?? [] } };
       this.writeErr(`${JSON.stringify(body)}\n`);
       return;
     }

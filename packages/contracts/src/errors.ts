@@ -6,12 +6,12 @@ export const errorDetailSchema = z.object({
   message: z.string(),
 });
 
-/** The one error body every endpoint answers with. */
+/** The one error body every endpoint answers with; `details` is always there, empty when no field is to blame. */
 export const errorBodySchema = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    details: z.array(errorDetailSchema).optional(),
+    details: z.array(errorDetailSchema),
   }),
 });
 

@@ -66,6 +66,11 @@ export function isId(kind: IdKind, value: unknown): value is string {
   return typeof value === "string" && ID_PATTERNS[kind].test(value);
 }
 
+/** The shape of every id of `kind` (derived ones included). */
+export function idPattern(kind: IdKind): RegExp {
+  return ID_PATTERNS[kind];
+}
+
 /**
  * A deterministic id for a derived entity (a batch row, a schedule occurrence): the same parent and
  * ordinal always give the same id, so a retried enqueue converges instead of duplicating.

@@ -1,5 +1,6 @@
 export * from "./models.ts";
 export * from "./ids.ts";
+export * from "./cursor.ts";
 export * from "./money.ts";
 export * from "./pricing.ts";
 export * from "./fields.ts";

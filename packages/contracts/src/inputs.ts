@@ -11,13 +11,22 @@ import {
 } from "./fields.ts";
 import { AUDIO_INPAINT, AUDIO_OUTPAINT, TEXT_TO_AUDIO, TEXT_TO_AUDIO_15, type ModelId } from "./models.ts";
 
+/** The message when `input` is missing or not an object (zod's own words for anything else). */
+export const inputObjectError = (issue: z.core.$ZodRawIssue) =>
+  issue.code === "invalid_type"
+    ? issue.input === undefined
+      ? "input is required: an object with the model's fields"
+      : "input must be an object with the model's fields"
+    : undefined;
+const asInput = { error: inputObjectError };
+
 /** text-to-audio (base and 1.5): tags required; lyrics; duration 5–240 (60); seed (-1). */
 export const textToAudioInput = z.strictObject({
   tags: tagsField,
   lyrics: lyricsField.optional(),
   duration: durationField,
   seed: seedField,
-});
+}, asInput);
 
 /**
  * audio-inpaint: regenerate [start_time, end_time] of the source, each anchored to the start or end
@@ -33,7 +42,7 @@ export const audioInpaintInput = z
     end_time_relative_to: anchorField,
     lyrics: lyricsField.optional(),
     seed: seedField,
-  })
+  }, asInput)
   .superRefine((v, ctx) => {
     const sameAnchor = v.start_time_relative_to === v.end_time_relative_to;
     const empty =
@@ -60,7 +69,7 @@ export const audioOutpaintInput = z
     extend_after_duration: extensionField.default(30),
     lyrics: lyricsField.optional(),
     seed: seedField,
-  })
+  }, asInput)
   .refine((v) => v.extend_before_duration + v.extend_after_duration > 0, {
     path: ["extend_after_duration"],
     message: "extend_before_duration and extend_after_duration cannot both be 0: nothing would be generated",

@@ -1,9 +1,10 @@
 import { z } from "zod";
 
+import { idCursorSchema } from "./cursor.ts";
 import { expandIssue, jobErrorSchema } from "./errors.ts";
 import { FINISH_FORMATS, finishSpecSchema } from "./finish.ts";
-import { parseModelInput, type ModelInput } from "./inputs.ts";
-import { isModelId, MODEL_IDS, type ModelId } from "./models.ts";
+import { inputObjectError, MODEL_INPUT_SCHEMAS } from "./inputs.ts";
+import { AUDIO_INPAINT, AUDIO_OUTPAINT, isModelId, MODEL_IDS, TEXT_TO_AUDIO, TEXT_TO_AUDIO_15, type ModelId } from "./models.ts";
 
 export const JOB_STATUSES = ["queued", "waiting_budget", "in_progress", "completed", "failed", "cancelled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -32,43 +33,48 @@ export const webhookUrlSchema = z
   .max(2_048)
   .refine((v) => /^https?:\/\//i.test(v) && URL.canParse(v), "webhook_url must be an http(s) URL");
 
+/** The fields of a job submission besides `model` and `input`. */
+const jobOptionFields = {
+  webhook_url: webhookUrlSchema.optional(),
+  metadata: metadataSchema.optional(),
+  /** Audio finishing applied after the output is stored; never sent to the provider. */
+  finish: finishSpecSchema.optional(),
+};
+/** What is still checked of a submission whose model is unknown (so has no input schema). */
+const unknownModelSchema = z.object({ input: z.record(z.string(), z.unknown(), { error: inputObjectError }), ...jobOptionFields });
+
+/** One model's submission: its `input` schema sits beside the other fields, so one parse names every bad field. */
+const jobRequestFor = <M extends ModelId>(model: M) => z.object({ model: z.literal(model), input: MODEL_INPUT_SCHEMAS[model], ...jobOptionFields });
+
+function modelMessage(body: unknown): string {
+  const model = (body as Record<string, unknown>).model;
+  if (model === undefined) return `model is required: one of ${MODEL_IDS.join(", ")}`;
+  return `unknown model ${JSON.stringify(model)}: use one of ${MODEL_IDS.join(", ")}`;
+}
+
 /**
- * `POST /v1/jobs` body. `input` is validated against the schema of the chosen `model`, with the
- * provider's defaults applied; issue paths are `input.<field>`.
+ * `POST /v1/jobs` body, one variant per model: `input` is validated against the chosen model's
+ * schema with the provider's defaults applied (issue paths `input.<field>`), in the same pass as
+ * the other fields. With an unknown model there is no input schema to apply: `model` is named, and
+ * the other fields (and that `input` is an object) are still checked.
  */
 export const createJobRequestSchema = z
-  .object({
-    model: z.string({ error: `model is required: one of ${MODEL_IDS.join(", ")}` }),
-    input: z.unknown(),
-    webhook_url: webhookUrlSchema.optional(),
-    metadata: metadataSchema.optional(),
-    /** Audio finishing applied after the output is stored; never sent to the provider. */
-    finish: finishSpecSchema.optional(),
-  })
-  .transform((body, ctx) => {
-    if (!isModelId(body.model)) {
-      ctx.addIssue({ code: "custom", path: ["model"], message: `unknown model "${body.model}": use one of ${MODEL_IDS.join(", ")}` });
-      return z.NEVER;
-    }
-    if (body.input === undefined) {
-      ctx.addIssue({ code: "custom", path: ["input"], message: "input is required: an object with the model's fields" });
-      return z.NEVER;
-    }
-    const parsed = parseModelInput(body.model, body.input);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues.flatMap(expandIssue)) {
-        ctx.addIssue({ code: "custom", path: ["input", ...issue.path], message: issue.message });
-      }
-      return z.NEVER;
-    }
-    return {
-      model: body.model as ModelId,
-      input: parsed.data as ModelInput,
-      webhook_url: body.webhook_url,
-      metadata: body.metadata,
-      finish: body.finish,
-    };
-  });
+  .discriminatedUnion(
+    "model",
+    [jobRequestFor(TEXT_TO_AUDIO), jobRequestFor(TEXT_TO_AUDIO_15), jobRequestFor(AUDIO_INPAINT), jobRequestFor(AUDIO_OUTPAINT)],
+    {
+      error: (issue) =>
+        issue.code === "invalid_union" ? modelMessage(issue.input) : issue.code === "invalid_type" ? 'the body must be a JSON object: {"model", "input", ...}' : undefined,
+    },
+  )
+  .superRefine(
+    (body, ctx) => {
+      const rest = unknownModelSchema.safeParse(body);
+      for (const issue of rest.error?.issues.flatMap(expandIssue) ?? []) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    },
+    // Runs only when the union found no variant for `model` (known models check these fields themselves).
+    { when: ({ value }) => typeof value === "object" && value !== null && !Array.isArray(value) && !isModelId((value as { model?: unknown }).model) },
+  );
 export type CreateJobRequest = z.output<typeof createJobRequestSchema>;
 
 /** `POST /v1/jobs/{id}/finish` body: a new finish block replaces the stored one; without one the stored block runs again. */
@@ -180,7 +186,7 @@ export const listJobsQuerySchema = z.object({
   batch_id: z.string().max(100).optional(),
   schedule_id: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: idCursorSchema("job"),
 });
 export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
 

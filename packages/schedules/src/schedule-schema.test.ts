@@ -76,6 +76,15 @@ describe("schedule validation", () => {
     expect(errorPaths({ ...base, evry_seconds: 5 })).toEqual(["evry_seconds"]);
   });
 
+  it("still runs the checks that combine fields when a field fails its own schema, on the fields that are valid", () => {
+    const bad = { webhook_url: "ftp://x", timezone: "Mars/Base", input: { duration: 999, seed: 4 }, max_cost_per_period_usd: 1 };
+    expect(errorPaths({ ...base, ...bad }).sort()).toEqual(["budget_period", "input.duration", "input.tags", "timezone", "webhook_url"]);
+    expect(errorPaths({ ...base, name: 7, model: "acestep-ai/nope" }).sort()).toEqual(["model", "name"]);
+    // A field that failed is named once, by its own schema: the checks that need it are skipped.
+    expect(errorPaths({ ...base, cron: 5, seed_strategy: "sometimes", input: { tags: "x", seed: 4 } }).sort()).toEqual(["cron", "seed_strategy"]);
+    expect(errorPaths({ ...base, tags_rotation: ["a", " "], input: { duration: 999 } }).sort()).toEqual(["input.duration", "tags_rotation.1"]);
+  });
+
   it("lets a rotation supply the tags and validates each entry", () => {
     const r = parse({ ...base, input: { duration: 10 }, tags_rotation: ["lo-fi", "jazz", "ambient"] });
     expect(r.success).toBe(true);

@@ -85,17 +85,16 @@ const fields = {
   metadata: metadataSchema.nullable().optional(),
 };
 
-type Ctx = z.RefinementCtx;
+const definitionObject = z.strictObject(fields);
+type Definition = z.output<typeof definitionObject>;
+/** Report one problem with a field of the definition. */
+type Problem = (path: PropertyKey[], message: string) => void;
 
-function checkTiming(body: { cron?: string | null; every_seconds?: number | null }, ctx: Ctx): string | null | undefined {
+function checkTiming(body: Pick<Definition, "cron" | "every_seconds">, problem: Problem): string | null | undefined {
   const hasCron = body.cron !== undefined && body.cron !== null;
   const hasEvery = body.every_seconds !== undefined && body.every_seconds !== null;
   if (hasCron === hasEvery) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["cron"],
-      message: hasCron ? "give either cron or every_seconds, not both" : "cron or every_seconds is required (exactly one of them)",
-    });
+    problem(["cron"], hasCron ? "give either cron or every_seconds, not both" : "cron or every_seconds is required (exactly one of them)");
     return undefined;
   }
   if (!hasCron) return null;
@@ -103,65 +102,72 @@ function checkTiming(body: { cron?: string | null; every_seconds?: number | null
     return parseCron(body.cron!).source;
   } catch (err) {
     if (!(err instanceof CronSyntaxError)) throw err;
-    ctx.addIssue({ code: "custom", path: ["cron"], message: `invalid cron: ${err.message}` });
+    problem(["cron"], `invalid cron: ${err.message}`);
     return undefined;
   }
 }
 
 /**
- * Check a full definition (a POST body, or a stored definition with a PATCH applied) and normalise
- * it: defaults applied, timezone canonical, caps in micro-dollars. With `fixed` or `increment` and
- * no `input.seed`, a seed is drawn once here and kept, so the runs stay reproducible.
+ * The checks that combine fields (timing, timezone, the model's input, seeds, caps) and the stored
+ * spec they give. Fields in `invalid` already failed their own schema: the checks that need them
+ * are skipped (their problem is named once, by that schema), the others still run, so one answer
+ * names every bad field. Gives undefined when anything is wrong.
  */
-export const scheduleDefinitionSchema = z.strictObject(fields).transform((body, ctx): ScheduleSpec => {
-  const cron = checkTiming(body, ctx);
-  const timezone = canonicalTimezone(body.timezone ?? "UTC");
-  if (timezone === null) {
-    ctx.addIssue({ code: "custom", path: ["timezone"], message: `unknown timezone ${JSON.stringify(body.timezone)}: use an IANA name such as "UTC" or "America/New_York"` });
-  }
-  if (!isModelId(body.model)) {
-    ctx.addIssue({ code: "custom", path: ["model"], message: `unknown model "${body.model}": use one of ${MODEL_IDS.join(", ")}` });
-    return z.NEVER;
-  }
-  const rotation = body.tags_rotation ?? null;
-  // With a rotation each run takes its tags from it, so the template may leave `tags` out.
-  const tagsFromRotation = rotation !== null && body.input.tags === undefined;
-  const parsed = parseModelInput(body.model, tagsFromRotation ? { ...body.input, tags: rotation[0] } : body.input);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues.flatMap(expandIssue)) {
-      ctx.addIssue({ code: "custom", path: ["input", ...issue.path], message: issue.message });
-    }
-    return z.NEVER;
-  }
-  const input: Record<string, unknown> = { ...parsed.data };
-  if (tagsFromRotation) delete input.tags;
+function toSpec(body: Definition, ctx: z.RefinementCtx, invalid: ReadonlySet<unknown>): ScheduleSpec | undefined {
+  let problems = 0;
+  const problem: Problem = (path, message) => {
+    problems++;
+    ctx.addIssue({ code: "custom", path, message });
+  };
+  const valid = (...keys: (keyof Definition)[]) => keys.every((key) => !invalid.has(key));
 
-  const strategy = body.seed_strategy ?? "random";
-  if (strategy === "random" && input.seed !== -1) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["input", "seed"],
-      message: `input.seed is ${input.seed} but seed_strategy is "random", which gives every run seed -1; use seed_strategy "fixed" or "increment", or leave input.seed out`,
-    });
+  const cron = valid("cron", "every_seconds") ? checkTiming(body, problem) : undefined;
+  const timezone = valid("timezone") ? canonicalTimezone(body.timezone ?? "UTC") : null;
+  if (valid("timezone") && timezone === null) {
+    problem(["timezone"], `unknown timezone ${JSON.stringify(body.timezone)}: use an IANA name such as "UTC" or "America/New_York"`);
   }
-  if (strategy !== "random" && input.seed === -1) input.seed = randomInt(0, MAX_SEED);
+  const rotation = valid("tags_rotation") ? (body.tags_rotation ?? null) : null;
+  const strategy = valid("seed_strategy") ? (body.seed_strategy ?? "random") : undefined;
+
+  let input: Record<string, unknown> | undefined;
+  if (valid("model") && !isModelId(body.model)) {
+    problem(["model"], `unknown model "${body.model}": use one of ${MODEL_IDS.join(", ")}`);
+  } else if (valid("model", "input")) {
+    const model = body.model as ModelId;
+    // With a rotation each run takes its tags from it, so the template may leave `tags` out (a bad
+    // rotation is named on its own; the rest of the input is still checked).
+    const tagsFromRotation = body.tags_rotation != null && body.input.tags === undefined;
+    const parsed = parseModelInput(model, tagsFromRotation ? { ...body.input, tags: rotation?.[0] ?? "rotation" } : body.input);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues.flatMap(expandIssue)) problem(["input", ...issue.path], issue.message);
+    } else {
+      input = { ...parsed.data };
+      if (tagsFromRotation) delete input.tags;
+      if (strategy === "random" && input.seed !== -1) {
+        problem(
+          ["input", "seed"],
+          `input.seed is ${input.seed} but seed_strategy is "random", which gives every run seed -1; use seed_strategy "fixed" or "increment", or leave input.seed out`,
+        );
+      }
+      if (strategy !== undefined && strategy !== "random" && input.seed === -1) input.seed = randomInt(0, MAX_SEED);
+    }
+  }
 
   const perPeriod = body.max_cost_per_period_usd ?? null;
   const period = body.budget_period ?? null;
-  if ((perPeriod === null) !== (period === null)) {
-    ctx.addIssue({
-      code: "custom",
-      path: [perPeriod === null ? "max_cost_per_period_usd" : "budget_period"],
-      message: "max_cost_per_period_usd and budget_period go together: set both (e.g. 1.5 per \"day\") or neither",
-    });
+  if (valid("max_cost_per_period_usd", "budget_period") && (perPeriod === null) !== (period === null)) {
+    problem(
+      [perPeriod === null ? "max_cost_per_period_usd" : "budget_period"],
+      "max_cost_per_period_usd and budget_period go together: set both (e.g. 1.5 per \"day\") or neither",
+    );
   }
-  if (cron === undefined || timezone === null) return z.NEVER;
+  if (problems > 0 || invalid.size > 0 || cron === undefined || timezone === null || input === undefined || strategy === undefined) return undefined;
   return {
     name: body.name,
     cron,
     every_seconds: cron === null ? body.every_seconds! : null,
     timezone,
-    model: body.model,
+    model: body.model as ModelId,
     input,
     seed_strategy: strategy,
     tags_rotation: rotation,
@@ -173,7 +179,20 @@ export const scheduleDefinitionSchema = z.strictObject(fields).transform((body, 
     webhook_url: body.webhook_url ?? null,
     metadata: body.metadata ?? {},
   };
-});
+}
+
+/**
+ * Check a full definition (a POST body, or a stored definition with a PATCH applied) and normalise
+ * it: defaults applied, timezone canonical, caps in micro-dollars. With `fixed` or `increment` and
+ * no `input.seed`, a seed is drawn once here and kept, so the runs stay reproducible.
+ */
+export const scheduleDefinitionSchema = definitionObject
+  // A field failed its own schema, so the transform below will not run: the checks that combine
+  // fields still run here, on the fields that are valid, so one 400 names every bad field.
+  .superRefine((body, ctx) => void toSpec(body, ctx, new Set(ctx.issues.map((issue) => issue.path?.[0]))), {
+    when: ({ value, issues }) => issues.length > 0 && typeof value === "object" && value !== null && !Array.isArray(value),
+  })
+  .transform((body, ctx): ScheduleSpec => toSpec(body, ctx, new Set()) ?? z.NEVER);
 
 /** A PATCH body: any subset of the fields; null clears an optional one. */
 export const schedulePatchSchema = z

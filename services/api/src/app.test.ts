@@ -45,6 +45,14 @@ describe("POST /v1/jobs", () => {
     ["a non-https audio", { model: "acestep-ai/ace-step/audio-outpaint", input: { tags: "x", audio: "http://cdn.example/a.mp3" } }, ["input.audio"]],
     ["an unknown model", { model: "acestep-ai/ace-step-9/text-to-audio", input: { tags: "x" } }, ["model"]],
     ["several bad fields at once", { model: T2A, input: { duration: 999, seed: -7, colour: "red" } }, ["input.tags", "input.duration", "input.seed", "input.colour"]],
+    ["a bad input beside a bad webhook_url", { model: T2A, input: { duration: 999 }, webhook_url: "ftp://x" }, ["input.tags", "input.duration", "webhook_url"]],
+    [
+      "a bad input beside bad metadata and finish",
+      { model: "acestep-ai/ace-step/audio-outpaint", input: { tags: "x" }, metadata: { team: [1] }, finish: { fade_in_seconds: 99 } },
+      ["input.audio", "metadata.team", "finish.fade_in_seconds"],
+    ],
+    ["an unknown model beside a bad webhook_url (no input schema to apply)", { model: "acestep-ai/nope", input: { duration: 999 }, webhook_url: "ftp://x" }, ["model", "webhook_url"]],
+    ["an unknown model without an input", { model: "acestep-ai/nope", webhook_url: "ftp://x" }, ["model", "input", "webhook_url"]],
   ])("rejects %s with 400 naming each bad field, and enqueues nothing", async (_label, body, paths) => {
     const res = await t.post("/v1/jobs", body);
     expect(res.statusCode).toBe(400);
@@ -115,6 +123,17 @@ describe("auth and lookups", () => {
     expect((await t.get("/v1/jobs?status=bogus")).json().error.details[0].path).toBe("query.status");
   });
 
+  it("answers a cursor that no page gave out with 400 naming query.cursor, not with an empty page", async () => {
+    const job = (await t.post("/v1/jobs", { model: T2A, input: { tags: "a" } })).json();
+    for (const cursor of ["garbage", "job_", "bat_01jd8x0000000000000000000z", `${job.id}x`]) {
+      const res = await t.get(`/v1/jobs?cursor=${encodeURIComponent(cursor)}`);
+      expect(res.statusCode, cursor).toBe(400);
+      expect(res.json().error.details, cursor).toEqual([{ path: "query.cursor", message: expect.stringMatching(/next_cursor value from an earlier page/) }]);
+    }
+    // A batch row's id (a derived job id) is a cursor too.
+    expect((await t.get(`/v1/jobs?cursor=${job.id}-0000042-002`)).statusCode).toBe(200);
+  });
+
   it("cancels a queued job at once and removes it from the queue", async () => {
     const job = (await t.post("/v1/jobs", { model: T2A, input: { tags: "a" } })).json();
     const res = await t.post(`/v1/jobs/${job.id}/cancel`, {});
@@ -132,13 +151,13 @@ describe("paths the router refuses before any route runs", () => {
   it("answers broken percent-encoding with 400 bad_url in the error format", async () => {
     const res = await t.get("/v1/jobs/%E0%A4%A");
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ error: { code: "bad_url", message: expect.stringMatching(/percent-encoding/) } });
+    expect(res.json()).toEqual({ error: { code: "bad_url", message: expect.stringMatching(/percent-encoding/), details: [] } });
   });
 
   it("answers an over-long id with 414 path_too_long in the error format", async () => {
     const res = await t.get(`/v1/jobs/${"x".repeat(101)}`);
     expect(res.statusCode).toBe(414);
-    expect(res.json()).toEqual({ error: { code: "path_too_long", message: expect.stringMatching(/longer than 100 characters/) } });
+    expect(res.json()).toEqual({ error: { code: "path_too_long", message: expect.stringMatching(/longer than 100 characters/), details: [] } });
     expect((await t.get(`/v1/jobs/${"x".repeat(100)}`)).statusCode).toBe(404);
   });
 });

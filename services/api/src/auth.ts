@@ -95,7 +95,7 @@ function withoutKeyParam(url: string): string {
   return search ? `${path}?${search}` : path;
 }
 
-const errorBody = (err: ApiError): ErrorBody => ({ error: { code: err.code, message: err.message } });
+const errorBody = (err: ApiError): ErrorBody => ({ error: { code: err.code, message: err.message, details: err.details } });
 
 /**
  * Bearer-key authentication and per-route scopes for every route that declares `config.scope`.

@@ -4,8 +4,9 @@ import type { ErrorDetail } from "@acebatch/contracts";
 export class ApiError extends Error {
   readonly statusCode: number;
   readonly code: string;
-  readonly details: ErrorDetail[] | undefined;
-  constructor(statusCode: number, code: string, message: string, details?: ErrorDetail[]) {
+  /** The bad fields, for a 400; empty for errors no field is to blame for. */
+  readonly details: ErrorDetail[];
+  constructor(statusCode: number, code: string, message: string, details: ErrorDetail[] = []) {
     super(message);
     this.name = "ApiError";
     this.statusCode = statusCode;

@@ -135,7 +135,7 @@ export const openapiPlugin = fp<{ version: string }>(async (app: FastifyInstance
         title: "acebatch",
         version,
         description:
-          "Batch job queue for ACE Step music generation on the RunComfy Model API. Every `/v1` route needs `Authorization: Bearer <key>`; errors are always `{\"error\": {\"code\", \"message\", \"details\"?}}`.",
+          "Batch job queue for ACE Step music generation on the RunComfy Model API. Every `/v1` route needs `Authorization: Bearer <key>`; errors are always `{\"error\": {\"code\", \"message\", \"details\": [{\"path\", \"message\"}]}}` (`details` empty when no field is to blame).",
       },
       components: {
         securitySchemes: {

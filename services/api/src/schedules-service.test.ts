@@ -72,6 +72,30 @@ describe("/v1/schedules", () => {
     ]);
   });
 
+  it("names the model's input fields beside another bad field, on POST and on PATCH", async () => {
+    const created = await t.call("POST", "/v1/schedules", body({ webhook_url: "ftp://x", cron: "0 25 * * *", input: { duration: 1 } }));
+    expect(created.statusCode).toBe(400);
+    expect(created.json().error.details.map((d: { path: string }) => d.path).sort()).toEqual(["cron", "input.duration", "input.tags", "webhook_url"]);
+
+    const s = (await t.call("POST", "/v1/schedules", body())).json();
+    const patched = await t.call("PATCH", `/v1/schedules/${s.id}`, { webhook_url: "ftp://x", input: { duration: 1, colour: "red" } });
+    expect(patched.statusCode).toBe(400);
+    expect(patched.json().error.details.map((d: { path: string }) => d.path).sort()).toEqual(["input.colour", "input.duration", "webhook_url"]);
+    // A field the body's own schema names is named once.
+    const typed = await t.call("PATCH", `/v1/schedules/${s.id}`, { input: ["x"], enabled: "yes" });
+    expect(typed.json().error.details.map((d: { path: string }) => d.path).sort()).toEqual(["enabled", "input"]);
+    expect((await t.call("PATCH", `/v1/schedules/${s.id}`, { enabled: "yes" })).json().error.details.map((d: { path: string }) => d.path)).toEqual(["enabled"]);
+    // Nothing was changed, and an unknown id with a bad body is still a 400.
+    expect((await t.call("GET", `/v1/schedules/${s.id}`)).json()).toMatchObject({ input: { tags: "jingle", duration: 10 }, webhook_url: null });
+    expect((await t.call("PATCH", "/v1/schedules/sch_01jd8x0000000000000000000z", { enabled: "yes" })).statusCode).toBe(400);
+  });
+
+  it("answers a cursor that no page gave out with 400 naming query.cursor", async () => {
+    const res = await t.call("GET", "/v1/schedules?cursor=garbage");
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details).toEqual([{ path: "query.cursor", message: expect.stringMatching(/next_cursor value from an earlier page/) }]);
+  });
+
   it("lists, gets, patches, runs and deletes", async () => {
     const a = (await t.call("POST", "/v1/schedules", body({ name: "a" }))).json();
     const b = (await t.call("POST", "/v1/schedules", body({ name: "b", cron: undefined, every_seconds: 3600 }))).json();

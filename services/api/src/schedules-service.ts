@@ -1,4 +1,4 @@
-import { issuesToDetails, isJobReference } from "@acebatch/contracts";
+import { issuesToDetails, isJobReference, type ErrorDetail } from "@acebatch/contracts";
 import type { PriceTable } from "@acebatch/pricing";
 import type { JobStore, Queues } from "@acebatch/queue";
 import {
@@ -131,6 +131,21 @@ export function createSchedulesService(deps: SchedulesServiceDeps) {
     throw new Error(`schedule ${id} kept changing under this PATCH; retry it`);
   }
 
+  /**
+   * Answer a PATCH whose body failed its own schema. Applied to the stored definition, it can show
+   * problems that schema cannot see (the model's own input fields, timing, seeds, caps): those are
+   * added, so one 400 names every bad field. `details` are the body schema's own findings.
+   */
+  async function rejectPatch(id: string, body: unknown, details: readonly ErrorDetail[]): Promise<never> {
+    const rec = typeof body === "object" && body !== null && !Array.isArray(body) ? await schedules.get(id) : null;
+    if (!rec) throw invalidInput([...details]);
+    const merged = scheduleDefinitionSchema.safeParse(applyPatch(rec.spec, body as SchedulePatch));
+    // A field the body schema already named is not named again (nor anything inside it).
+    const named = (path: string) => details.some((d) => path === d.path || path.startsWith(`${d.path}.`));
+    const more = merged.success ? [] : issuesToDetails(merged.error.issues).filter((d) => !named(d.path));
+    throw invalidInput([...details, ...more]);
+  }
+
   async function remove(id: string) {
     if (!(await schedules.remove(id))) throw notFound("schedule", id);
     // Should this fail, the worker that takes the next occurrence removes the scheduler itself.
@@ -151,6 +166,7 @@ export function createSchedulesService(deps: SchedulesServiceDeps) {
     get,
     list,
     patch,
+    rejectPatch,
     remove,
     runNow,
     async close() {

@@ -125,7 +125,7 @@ describe("per-key rate limiting", () => {
     const retryAfter = Number(limited.headers["retry-after"]);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(limited.json()).toEqual({ error: { code: "rate_limited", message: expect.stringMatching(/limit is 3 per minute/) } });
+    expect(limited.json()).toEqual({ error: { code: "rate_limited", message: expect.stringMatching(/limit is 3 per minute/), details: [] } });
 
     // Another key has its own budget of requests; the operator's admin key and the probes are never limited.
     expect((await two.call("GET", "/v1/jobs", other.key)).statusCode).toBe(200);

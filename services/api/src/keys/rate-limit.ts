@@ -2,6 +2,7 @@ import { createRateCounter, type RateWindow } from "@acebatch/queue";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Redis } from "ioredis";
+import { errorBody } from "../error-handler.ts";
 import { ApiError } from "../errors.ts";
 
 /** Limits are per minute, in fixed windows that start with a client's first request. */
@@ -63,7 +64,11 @@ export const rateLimitPlugin = fp<RateLimitOptions>(async (app: FastifyInstance,
     if (window.count > limit) {
       const retryAfterSeconds = Math.max(1, Math.ceil(window.resetInMs / 1000));
       reply.header("retry-after", retryAfterSeconds);
-      throw new ApiError(429, "rate_limited", `too many requests: the limit is ${limit} per minute; retry in ${retryAfterSeconds} seconds (see Retry-After)`);
+      const err = new ApiError(429, "rate_limited", `too many requests: the limit is ${limit} per minute; retry in ${retryAfterSeconds} seconds (see Retry-After)`);
+      // Browser-login routes (Bull Board) have their plugin's own error handler, which would answer
+      // in its format: answer in ours here (as the auth hook does for them).
+      if (request.routeOptions.config.browserLogin) return reply.status(err.statusCode).send(errorBody(err.code, err.message));
+      throw err;
     }
   });
 });

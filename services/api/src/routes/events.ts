@@ -7,6 +7,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { fullCounts, toBatchView } from "../batch-view.ts";
+import { errorBody } from "../error-handler.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { toJobView } from "../job-view.ts";
 
@@ -176,7 +177,7 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
         if (sse.closed) return;
         const fresh = await options.store.get(id);
         if (!fresh) {
-          sse.send("error", { error: { code: "not_found", message: `job ${id} no longer exists` } });
+          sse.send("error", errorBody("not_found", `job ${id} no longer exists`));
           return sse.end();
         }
         rec = fresh;
@@ -249,7 +250,7 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
         if (sse.closed) return;
         const view = await current();
         if (!view) {
-          sse.send("error", { error: { code: "not_found", message: `batch ${id} no longer exists` } });
+          sse.send("error", errorBody("not_found", `batch ${id} no longer exists`));
           return sse.end();
         }
         const fp = fingerprint(view);

@@ -1,13 +1,15 @@
+import { idCursorSchema } from "@acebatch/contracts";
 import { scheduleDefinitionSchema, schedulePatchSchema } from "@acebatch/schedules";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { ApiError } from "../errors.ts";
 import type { SchedulesService } from "../schedules-service.ts";
 
 const scheduleIdParams = z.object({ id: z.string().min(1).max(100) });
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: idCursorSchema("schedule"),
 });
 
 /**
@@ -28,7 +30,14 @@ export async function scheduleRoutes(app: FastifyInstance, { schedules }: { sche
 
   r.get("/v1/schedules/:id", { config: scope, schema: { params: scheduleIdParams } }, async (request) => schedules.get(request.params.id));
 
-  r.patch("/v1/schedules/:id", { config: scope, schema: { params: scheduleIdParams, body: schedulePatchSchema } }, async (request) => {
+  r.patch("/v1/schedules/:id", { config: scope, attachValidation: true, schema: { params: scheduleIdParams, body: schedulePatchSchema } }, async (request) => {
+    const invalid = request.validationError;
+    if (invalid) {
+      // A bad body is checked against the stored definition too, so the 400 also names what only
+      // the definition shows (the model's input fields); a bad id is answered as usual.
+      if (!(invalid instanceof ApiError) || invalid.validationContext !== "body") throw invalid;
+      return schedules.rejectPatch((request.params as { id: string }).id, request.body, invalid.details);
+    }
     const schedule = await schedules.patch(request.params.id, request.body);
     request.log.info({ scheduleId: schedule.id, enabled: schedule.enabled }, "schedule changed");
     return schedule;
