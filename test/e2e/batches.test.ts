@@ -112,22 +112,27 @@ describe("a spreadsheet of drafts end to end", () => {
     const header = table[0]!;
     const rowsOut = table.slice(1).map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i]])));
     expect(header).toContain("Take");
-    expect(rowsOut.map((r) => [r.row, r.status, r.Take])).toEqual([
-      ["1", "completed", "A"],
-      ["2", "completed", "B"],
-      ["4", "completed", "D"],
-      ["6", "completed", "F"],
+    // One line per row: the two skipped rows too, saying why.
+    expect(rowsOut.map((r) => [r.row, r.status, r.Take, r.error_code])).toEqual([
+      ["1", "completed", "A", ""],
+      ["2", "completed", "B", ""],
+      ["3", "rejected", "C", "invalid_row"],
+      ["4", "completed", "D", ""],
+      ["5", "rejected", "E", "invalid_row"],
+      ["6", "completed", "F", ""],
     ]);
-    expect(rowsOut[0]!.lyrics).toBe('[verse]\nfirst line\nsecond "quoted" line');
-    expect(rowsOut.map((r) => r.cost_usd)).toEqual(["0.0012", "0.001", "0.0014", "0.0016"]);
+    expect(rowsOut[2]!.error_message).toMatch(/^duration: /);
+    const completed = rowsOut.filter((r) => r.status === "completed");
+    expect(completed[0]!.lyrics).toBe('[verse]\nfirst line\nsecond "quoted" line');
+    expect(completed.map((r) => r.cost_usd)).toEqual(["0.0012", "0.001", "0.0014", "0.0016"]);
     // The audio links in a results sheet work without an API key (signed, expiring).
-    const audio = await fetch(rowsOut[3]!.audio_url!);
+    const audio = await fetch(completed[3]!.audio_url!);
     expect(audio.status).toBe(200);
     expect(audio.headers.get("content-type")).toBe("audio/wav");
 
     const zip = Buffer.from(await (await text(`/v1/batches/${done.id}/archive`)).arrayBuffer());
     expect(zip.subarray(0, 2).toString()).toBe("PK");
-    for (const r of rowsOut) expect(zip.includes(Buffer.from(`${r.row}-${r.job_id}.wav`))).toBe(true);
+    for (const r of completed) expect(zip.includes(Buffer.from(`${r.row}-${r.job_id}.wav`))).toBe(true);
     expect(zip.includes(Buffer.from("results.csv"))).toBe(true);
   }, 60_000);
 

@@ -230,6 +230,22 @@ describe("webhooks", () => {
     await stack.api("DELETE", `/v1/webhooks/${endpoint.body.id}`);
   });
 
+  it("sends batch.completed to the batch's own webhook_url, signed with WEBHOOK_SECRET", async () => {
+    const hook = await startReceiver(SECRET);
+    const res = await fetch(`${stack.baseUrl}/v1/batches?model=acestep-ai/ace-step/text-to-audio&webhook_url=${encodeURIComponent(hook.url)}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "text/csv" },
+      body: "tags,duration\nown hook a,5\nown hook b,5\n",
+    });
+    expect(res.status).toBe(201);
+    const batch: any = await res.json();
+    expect(batch.webhook_url).toBe(hook.url);
+    await waitFor(() => hook.delivered().length > 0, { timeoutMs: 20_000, message: "batch.completed at the batch's webhook_url" });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(hook.allVerified()).toBe(true);
+    expect(hook.requests.map((r) => r.verified)).toMatchObject([{ type: "batch.completed", data: { id: batch.id, status: "completed", counts: { completed: 2 } } }]);
+  });
+
   it("tells provider.auth_failed subscribers once when the provider refuses the token", async () => {
     const hook = await startReceiver(SECRET);
     const endpoint = await stack.api("POST", "/v1/webhooks", { url: hook.url, events: ["provider.auth_failed"], secret: SECRET });

@@ -1,4 +1,4 @@
-import { metadataSchema, type Metadata } from "@acebatch/contracts";
+import { metadataSchema, webhookUrlSchema, type Metadata } from "@acebatch/contracts";
 import { z } from "zod";
 import { excerpt } from "./errors.ts";
 import { isInputField, MAX_VARIATIONS } from "./fields.ts";
@@ -26,6 +26,8 @@ export const tagCombosRequestSchema = z.strictObject({
   metadata: metadataSchema.optional(),
   name: z.string().max(200).optional(),
   max_cost_usd: z.number().positive().optional(),
+  /** Receives `batch.completed`; `?webhook_url=` takes precedence. */
+  webhook_url: webhookUrlSchema.optional(),
 });
 export type TagCombosRequest = z.output<typeof tagCombosRequestSchema>;
 

@@ -4,7 +4,7 @@ export { INPUT_FIELDS, INPUT_FIELD_KINDS, MAX_VARIATIONS, orderInputFields, type
 export { canonicalHeader, mapHeader, type CsvColumns } from "./header.ts";
 export { detectDelimiter, openCsv, type CsvTable, type Delimiter } from "./csv-reader.ts";
 export { readNdjsonLines, MAX_NDJSON_LINE_BYTES } from "./ndjson-reader.ts";
-export { validateCsvRow, validateJsonRow, type BatchRow } from "./row.ts";
+export { validateCsvRow, validateJsonRow, type BatchRow, type RawRow } from "./row.ts";
 export { countCombos, expandAxes, MAX_AXES, MAX_AXIS_VALUES, tagCombosRequestSchema, type TagCombosRequest } from "./axes.ts";
 export { expandVariations } from "./variations.ts";
 export { createDuplicateDetector, type RowRef } from "./duplicates.ts";

@@ -129,7 +129,7 @@ describe("variations and duplicates", () => {
 
   it("reports exact fixed-seed duplicates with the row they repeat, and never random-seed rows", async () => {
     const r = await csv("tags,duration,seed,variations\nx,30,10,2\nx,30,11,\nx,30.0,10,\ny,30,-1,\ny,30,-1,\nx,31,10,\n");
-    expect(r.duplicates).toEqual([
+    expect(r.duplicates).toMatchObject([
       { kind: "duplicate", row: 2, variation: 1, duplicateOf: { row: 1, variation: 2 } },
       { kind: "duplicate", row: 3, variation: 1, duplicateOf: { row: 1, variation: 1 } },
     ]);
@@ -224,5 +224,24 @@ describe("tag combos", () => {
   it("refuses a bad template once and too many combinations with a 413", () => {
     expect(() => ingestCombos(request({ input: { duration: 1 }, axes: { genre: ["a", "b"] } }), T2A, { maxRows: 100 })).toThrow(/input.duration/);
     expect(() => ingestCombos(request({ axes: { a: ["1", "2", "3"], b: ["1", "2"] }, variations: 2 }), T2A, { maxRows: 10 })).toThrow(/more than 10 rows/);
+  });
+});
+
+describe("rows that get no job", () => {
+  it("keeps what an invalid row held (cells as written) and what a duplicate would have run, for its results line", async () => {
+    const r = await csv(EXCEL_CSV);
+    expect(r.invalid.map((i) => [i.row, i.kind === "invalid" && i.raw])).toEqual([
+      [3, { model: T2A, input: { tags: "ambient", duration: "60.5" }, metadata: { Take: "C" } }],
+      [5, { model: T2A, input: { duration: "30" }, metadata: { Take: "E" } }],
+    ]);
+    const ndjson = await drain(
+      ingestNdjson(chunked('{"model":"nope","input":{"tags":"x"},"metadata":{"take":1}}\n{"input":{"tags":"y","duration":999}}\n'), { maxRows: 10, defaultModel: T2A }),
+    );
+    expect(ndjson.invalid.map((i) => i.kind === "invalid" && i.raw)).toEqual([
+      { model: "nope", input: { tags: "x" }, metadata: { take: 1 } },
+      { model: T2A, input: { tags: "y", duration: 999 }, metadata: {} },
+    ]);
+    const dup = await csv("tags,duration,seed,take\nx,30,10,a\nx,30,10,b\n");
+    expect(dup.duplicates).toMatchObject([{ row: 2, model: T2A, input: { tags: "x", duration: 30, seed: 10 }, metadata: { take: "b" } }]);
   });
 });

@@ -7,14 +7,14 @@ import { orderInputFields, type InputField } from "./fields.ts";
 import { mapHeader } from "./header.ts";
 import { tooManyRows } from "./limits.ts";
 import { readNdjsonLines } from "./ndjson-reader.ts";
-import { checkInput, checkVariations, validateCsvRow, validateJsonRow, type BatchRow, type RowResult } from "./row.ts";
+import { checkInput, checkVariations, validateCsvRow, validateJsonRow, type BatchRow, type RawRow, type RowResult } from "./row.ts";
 import { expandVariations } from "./variations.ts";
 
 /** One outcome of reading an upload, in row order. */
 export type IngestItem =
   | { kind: "job"; row: number; variation: number; model: ModelId; input: Record<string, unknown>; metadata: Metadata }
-  | { kind: "invalid"; row: number; errors: RowError[] }
-  | { kind: "duplicate"; row: number; variation: number; duplicateOf: RowRef };
+  | { kind: "invalid"; row: number; errors: RowError[]; raw: RawRow | null }
+  | { kind: "duplicate"; row: number; variation: number; duplicateOf: RowRef; model: ModelId; input: Record<string, unknown>; metadata: Metadata };
 
 export interface IngestOptions {
   /** Model for rows that do not name one (`?model=`). */
@@ -59,7 +59,7 @@ function createCollector(options: IngestOptions, metadataColumns: string[] = [])
     *expand(result: RowResult): Generator<IngestItem> {
       if (!result.ok) {
         bump();
-        yield { kind: "invalid", row: result.errors[0]?.row ?? 0, errors: result.errors };
+        yield { kind: "invalid", row: result.errors[0]?.row ?? 0, errors: result.errors, raw: result.raw ?? null };
         return;
       }
       const row: BatchRow = result.value;
@@ -69,7 +69,7 @@ function createCollector(options: IngestOptions, metadataColumns: string[] = [])
       for (const { variation, input } of expandVariations(row.input, row.variations)) {
         bump();
         const first = duplicates.check(row.model, input, { row: row.row, variation });
-        if (first) yield { kind: "duplicate", row: row.row, variation, duplicateOf: first };
+        if (first) yield { kind: "duplicate", row: row.row, variation, duplicateOf: first, model: row.model, input, metadata: row.metadata };
         else yield { kind: "job", row: row.row, variation, model: row.model, input, metadata: row.metadata };
       }
     },
@@ -141,10 +141,11 @@ export function ingestCombos(request: TagCombosRequest, model: ModelId, options:
     for (const combo of expandAxes(request)) {
       const checked = checkInput(combo.row, model, combo.input, (f) => f, (f) => `unknown field "${f}" for ${model}`);
       const seedError = checked.ok ? checkVariations(combo.row, request.variations, checked.input.seed, "variations") : null;
+      const raw = { model, input: combo.input, metadata: combo.metadata };
       const result: RowResult = !checked.ok
-        ? { ok: false, errors: checked.errors }
+        ? { ok: false, errors: checked.errors, raw }
         : seedError
-          ? { ok: false, errors: [seedError] }
+          ? { ok: false, errors: [seedError], raw }
           : { ok: true, value: { row: combo.row, model, input: checked.input, metadata: combo.metadata, variations: request.variations } };
       yield* collector.expand(result);
     }

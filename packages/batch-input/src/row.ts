@@ -13,7 +13,15 @@ export interface BatchRow {
   variations: number;
 }
 
-export type RowResult = { ok: true; value: BatchRow } | { ok: false; errors: RowError[] };
+/** What an invalid row held, as written (CSV cells as text), so its results line can show it. */
+export interface RawRow {
+  /** The row's model (its cell, else the batch default); null when neither names one. */
+  model: string | null;
+  input: Record<string, unknown>;
+  metadata: Metadata;
+}
+
+export type RowResult = { ok: true; value: BatchRow } | { ok: false; errors: RowError[]; raw?: RawRow };
 
 const MAX_METADATA_VALUE = 2_000;
 
@@ -117,7 +125,13 @@ export function validateCsvRow(
     else metadata[name] = value;
   }
 
-  if (!model.ok) return { ok: false, errors };
+  const raw = (): RawRow => {
+    const rawInput: Record<string, unknown> = {};
+    for (const { index, field } of columns.inputs) if (cell(index).trim() !== "") rawInput[field] = cell(index);
+    const modelCell = cell(columns.model).trim();
+    return { model: modelCell || options.defaultModel || null, input: rawInput, metadata };
+  };
+  if (!model.ok) return { ok: false, errors, raw: raw() };
   const checked = checkInput(
     row,
     model.model,
@@ -136,7 +150,7 @@ export function validateCsvRow(
     const variationError = checkVariations(row, variations, checked.input.seed, "variations");
     if (variationError) errors.push(variationError);
   }
-  if (errors.length > 0 || !checked.ok) return { ok: false, errors };
+  if (errors.length > 0 || !checked.ok) return { ok: false, errors, raw: raw() };
   return { ok: true, value: { row, model: model.model, input: checked.input, metadata, variations } };
 }
 
@@ -177,11 +191,13 @@ export function validateJsonRow(row: number, line: string, options: { defaultMod
     else errors.push({ row, column: "variations", message: `variations must be a whole number from 1 to ${MAX_VARIATIONS}` });
   }
 
+  const rawModel = typeof obj.model === "string" && obj.model.trim() !== "" ? obj.model.trim() : (options.defaultModel ?? null);
   if (typeof obj.input !== "object" || obj.input === null || Array.isArray(obj.input)) {
     errors.push({ row, column: "input", message: 'input is required: an object with the model\'s fields, e.g. {"tags": "lo-fi"}' });
-    return { ok: false, errors };
+    return { ok: false, errors, raw: { model: rawModel, input: {}, metadata } };
   }
-  if (!model.ok) return { ok: false, errors };
+  const raw = { model: rawModel, input: obj.input as Record<string, unknown>, metadata };
+  if (!model.ok) return { ok: false, errors, raw };
   const checked = checkInput(
     row,
     model.model,
@@ -189,9 +205,9 @@ export function validateJsonRow(row: number, line: string, options: { defaultMod
     (field) => `input.${field}`,
     (field) => `unknown field "${field}" for ${model.model}`,
   );
-  if (!checked.ok) return { ok: false, errors: [...errors, ...checked.errors] };
+  if (!checked.ok) return { ok: false, errors: [...errors, ...checked.errors], raw };
   const variationError = checkVariations(row, variations, checked.input.seed, "variations");
   if (variationError) errors.push(variationError);
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) return { ok: false, errors, raw };
   return { ok: true, value: { row, model: model.model, input: checked.input, metadata, variations } };
 }

@@ -18,6 +18,7 @@ export interface BatchView {
   counts?: Partial<Record<JobStatus, number>>;
   created_at?: string;
   finished_at?: string | null;
+  webhook_url?: string | null;
 }
 
 export interface ScheduleView {
@@ -135,6 +136,7 @@ export function batchDetails(batch: BatchView): string[] {
   }
   row("cost", `spent ${formatUsd(batch.spent_usd)} of estimated ${formatUsd(batch.estimated_cost_usd)}`);
   for (const e of batch.errors ?? []) lines.push(`  row ${e.row ?? "?"}${e.column ? ` / ${e.column}` : ""}: ${e.message ?? "invalid"}`);
+  if (batch.webhook_url) row("webhook", batch.webhook_url);
   if (batch.created_at) row("created", batch.created_at);
   if (batch.finished_at) row("finished", batch.finished_at);
   return lines;

@@ -111,7 +111,7 @@ export async function guardedGet(
     if (![301, 302, 303, 307, 308].includes(status)) return { response, url };
     response.destroy();
     const location = response.headers.location;
-    if (!location) throw new SourceLengthError("http_status", `source URL answered HTTP ${status} without a Location`);
+    if (!location) throw new SourceLengthError("http_status", `source URL answered HTTP ${status} without a Location`, { httpStatus: status });
     if (hop >= MAX_REDIRECTS) throw new SourceLengthError("too_many_redirects", `source URL redirected more than ${MAX_REDIRECTS} times`);
     try {
       url = new URL(location, url);

@@ -6,7 +6,7 @@ export {
   DEFAULT_PROBE_TIMEOUT_MS,
   type SourceLengthProbeOptions,
 } from "./source-length-probe.ts";
-export { SourceLengthError, type SourceLengthFailure } from "./source-length-error.ts";
+export { isTransientSourceFailure, MAX_SOURCE_SECONDS, SourceLengthError, sourceLengthProblem, type SourceLengthFailure } from "./source-length-error.ts";
 export { createAddressPolicy, isPublicAddress, type AddressPolicy } from "./address-policy.ts";
 export type { ResolveHost } from "./guarded-request.ts";
 export { createJobEstimator, type JobEstimate, type JobEstimator, type JobEstimatorDeps } from "./job-estimator.ts";

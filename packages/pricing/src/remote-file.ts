@@ -60,7 +60,7 @@ export async function openRemoteFile(
   }
   if (status !== 200 && status !== 206) {
     response.destroy();
-    throw new SourceLengthError("http_status", `source URL answered HTTP ${status}`);
+    throw new SourceLengthError("http_status", `source URL answered HTTP ${status}`, { httpStatus: status });
   }
   checkEncoding(response);
 

@@ -140,6 +140,40 @@ describe("source length probe: HTTP", () => {
   });
 });
 
+describe("source length probe: which failures are transient", () => {
+  it("calls a refusal of this host, a rate limit, a server error, a cut connection or a timeout transient", async () => {
+    const server = await serve({ body: makeWav({ frames: 48_000 }), delayMs: 1_000 });
+    for (const status of [401, 403, 429, 500, 503]) server.setRoute(`/s${status}`, (_req, res) => void res.writeHead(status).end());
+    server.setRoute("/cut", (req) => void req.socket.destroy());
+    for (const status of [401, 403, 429, 500, 503]) {
+      const err = await failure(local()(`${server.url}/s${status}`));
+      expect([err.httpStatus, err.transient], `HTTP ${status}`).toEqual([status, true]);
+    }
+    expect((await failure(local()(`${server.url}/cut`))).transient).toBe(true);
+    expect((await failure(local({ timeoutMs: 100 })(`${server.url}/file`))).transient).toBe(true);
+  });
+
+  it("calls a missing file, a non-audio file, a redirect loop and a refused host final", async () => {
+    const server = await serve({ body: Buffer.from("just some text, not audio") });
+    server.setRoute("/gone", (_req, res) => void res.writeHead(410).end());
+    server.setRoute("/loop", (_req, res) => void res.writeHead(302, { location: "/loop" }).end());
+    const finals = [
+      await failure(local()(`${server.url}/missing`)),
+      await failure(local()(`${server.url}/gone`)),
+      await failure(local()(`${server.url}/file`)),
+      await failure(local()(`${server.url}/loop`)),
+      await failure(createSourceLengthProbe({ resolveHost: fakeDns({}) })("https://10.0.0.1/a.wav")),
+    ];
+    expect(finals.map((e) => [e.reason, e.transient])).toEqual([
+      ["http_status", false],
+      ["http_status", false],
+      ["not_audio", false],
+      ["too_many_redirects", false],
+      ["refused_host", false],
+    ]);
+  });
+});
+
 describe("source length probe: SSRF protection", () => {
   const targets: [string, string][] = [
     ["loopback", "127.0.0.1"],

@@ -2,7 +2,7 @@ import { newId } from "@acebatch/contracts";
 import { uniquePrefix } from "@acebatch/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { batchJobId, batchJobRef, createBatchStore, type BatchRecord } from "./batch-store.ts";
+import { batchJobId, batchJobRef, batchRowOrder, createBatchStore, type BatchRecord } from "./batch-store.ts";
 import { createJobStore } from "./job-store.ts";
 
 let redis: Redis;
@@ -28,6 +28,7 @@ const makeBatch = (overrides: Partial<BatchRecord> = {}): BatchRecord => ({
   estimated_seconds: 120,
   max_cost_micro_usd: null,
   key_id: null,
+  webhook_url: null,
   retry_of: null,
   retried_by: null,
   input_columns: ["tags", "duration"],
@@ -112,6 +113,35 @@ describe("batch store", () => {
     expect(await store.staged("t1", 1, 5)).toEqual(["b", "c"]);
     await store.dropStaging("t1");
     expect(await store.staged("t1", 0, 5)).toEqual([]);
+  });
+
+  it("keeps a batch's webhook_url, and reads a record written before that field as having none", async () => {
+    const prefix = uniquePrefix("batch-webhook");
+    const store = createBatchStore({ redis, prefix });
+    const withHook = makeBatch({ webhook_url: "https://hooks.example/b" });
+    await store.create(withHook);
+    expect((await store.get(withHook.id))?.webhook_url).toBe("https://hooks.example/b");
+    const old = makeBatch();
+    await store.create(old);
+    await redis.hdel(store.keys.batch(old.id), "webhook_url");
+    expect((await store.get(old.id))?.webhook_url).toBeNull();
+  });
+
+  it("stages rows without a job out of order, hands them to the batch, and pages them back in row order", async () => {
+    const store = createBatchStore({ redis, prefix: uniquePrefix("batch-no-job") });
+    const entry = (row: number, variation: number) => ({ order: batchRowOrder(row, variation), member: `${row}/${variation}` });
+    await store.stageRowsWithoutJob("t1", [entry(7, 0), entry(2, 3)]);
+    await store.stageRowsWithoutJob("t1", [entry(2, 0), entry(5, 1)]);
+    await store.commitRowsWithoutJob("t1", "bat_a");
+    const first = await store.rowsWithoutJob("bat_a", 3);
+    expect(first.map((e) => e.member)).toEqual(["2/0", "2/3", "5/1"]);
+    expect((await store.rowsWithoutJob("bat_a", 3, first.at(-1)!.order)).map((e) => e.member)).toEqual(["7/0"]);
+    expect(await redis.ttl(store.keys.batchRowsWithoutJob("bat_a"))).toBe(-1);
+
+    await store.stageRowsWithoutJob("t2", [entry(1, 0)]);
+    await store.dropStaging("t2");
+    await store.commitRowsWithoutJob("t2", "bat_b");
+    expect(await store.rowsWithoutJob("bat_b", 10)).toEqual([]);
   });
 
   it("creates many batch jobs exactly as the job store would, once", async () => {

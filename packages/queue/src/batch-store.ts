@@ -35,6 +35,8 @@ export interface BatchRecord {
   max_cost_micro_usd: number | null;
   /** The stored API key (`key_...`) that uploaded it; its jobs carry it so that key's budget applies. Null for the admin key. */
   key_id: string | null;
+  /** Where `batch.completed` is delivered besides the subscribed endpoints (signed with WEBHOOK_SECRET); a retry batch keeps it. */
+  webhook_url: string | null;
   retry_of: string | null;
   retried_by: string | null;
   input_columns: string[];
@@ -63,7 +65,8 @@ function encode(fields: Partial<BatchRecord>): string[] {
 
 function decode(hash: Record<string, string>): BatchRecord | null {
   if (!hash.id) return null;
-  const rec: Record<string, unknown> = { key_id: null };
+  // Fields added after the first release default to null for records written before them.
+  const rec: Record<string, unknown> = { key_id: null, webhook_url: null };
   for (const [key, raw] of Object.entries(hash)) {
     if (JSON_FIELDS.has(key)) rec[key] = raw === "" ? [] : JSON.parse(raw);
     else if (raw === "") rec[key] = null;
@@ -196,6 +199,14 @@ export function batchJobRef(jobId: string): { row: number; variation: number } |
   return { row: Number(m[1]), variation: m[2] ? Number(m[2]) : 1 };
 }
 
+/**
+ * A (row, variation)'s place in row order as one number, as job ids sort: row-level entries
+ * (variation 0, e.g. an invalid row) come just before that row's jobs.
+ */
+export function batchRowOrder(row: number, variation: number): number {
+  return row * (MAX_BATCH_VARIATION + 1) + variation;
+}
+
 /** How long rows staged for an upload may wait for their commit (an abandoned upload's rows expire). */
 export const STAGING_TTL_SECONDS = 3_600;
 
@@ -315,7 +326,32 @@ export function createBatchStore({ redis, prefix }: { redis: Redis; prefix: stri
   }
 
   async function dropStaging(token: string): Promise<void> {
-    await redis.del(keys.batchStaging(token));
+    await redis.del(keys.batchStaging(token), keys.batchStagingWithoutJob(token));
+  }
+
+  /**
+   * Stage rows of an upload that get no job (invalid, duplicate) as opaque members scored by their
+   * place in row order; they arrive out of order (pricing lags parsing by a chunk), the set sorts them.
+   */
+  async function stageRowsWithoutJob(token: string, rows: readonly { order: number; member: string }[]): Promise<void> {
+    if (rows.length === 0) return;
+    const key = keys.batchStagingWithoutJob(token);
+    await redis.multi().zadd(key, ...rows.flatMap((r) => [r.order, r.member])).expire(key, STAGING_TTL_SECONDS).exec();
+  }
+
+  /** Hand an upload's staged rows without a job to its batch (a repeat of the same upload replaces them with the same rows). */
+  async function commitRowsWithoutJob(token: string, batchId: string): Promise<void> {
+    const staged = keys.batchStagingWithoutJob(token);
+    if ((await redis.exists(staged)) === 0) return;
+    await redis.multi().rename(staged, keys.batchRowsWithoutJob(batchId)).persist(keys.batchRowsWithoutJob(batchId)).exec();
+  }
+
+  /** Up to `count` of a batch's rows without a job in row order, after order `afterOrder` (exclusive) or from the start. */
+  async function rowsWithoutJob(batchId: string, count: number, afterOrder?: number | null): Promise<{ order: number; member: string }[]> {
+    const flat = await redis.zrangebyscore(keys.batchRowsWithoutJob(batchId), afterOrder === null || afterOrder === undefined ? "-inf" : `(${afterOrder}`, "+inf", "WITHSCORES", "LIMIT", 0, count);
+    const out: { order: number; member: string }[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ member: flat[i]!, order: Number(flat[i + 1]) });
+    return out;
   }
 
   /** Keep the row errors and duplicates an upload reported, for `GET /v1/batches/{id}/errors`. */
@@ -328,7 +364,10 @@ export function createBatchStore({ redis, prefix }: { redis: Redis; prefix: stri
     return raw === null ? null : (JSON.parse(raw) as T);
   }
 
-  return { get, status, getWithCounts, create, createJobs, transition, claimField, list, jobIds, lastJobIds, stage, staged, dropStaging, saveReport, getReport, keys };
+  return {
+    get, status, getWithCounts, create, createJobs, transition, claimField, list, jobIds, lastJobIds, saveReport, getReport, keys,
+    stage, staged, dropStaging, stageRowsWithoutJob, commitRowsWithoutJob, rowsWithoutJob,
+  };
 }
 
 export type BatchStore = ReturnType<typeof createBatchStore>;

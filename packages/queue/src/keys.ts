@@ -15,7 +15,10 @@ export function createKeys(prefix: string) {
     batch: (batchId: string) => `${prefix}:batch:${batchId}`,
     batchesAll: () => `${prefix}:batches:all`,
     batchReport: (batchId: string) => `${prefix}:batch:${batchId}:report`,
+    /** Rows of a batch that got no job (rejected, duplicate), scored in row order. */
+    batchRowsWithoutJob: (batchId: string) => `${prefix}:batch:${batchId}:no-job`,
     batchStaging: (token: string) => `${prefix}:batch-staging:${token}`,
+    batchStagingWithoutJob: (token: string) => `${prefix}:batch-staging:${token}:no-job`,
     idempotency: (scope: string, keyHash: string) => `${prefix}:idem:${scope}:${keyHash}`,
     secret: (name: string) => `${prefix}:secret:${name}`,
     events: () => `${prefix}:events`,

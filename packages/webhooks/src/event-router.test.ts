@@ -46,6 +46,7 @@ const makeBatch = (overrides: Partial<BatchRecord> = {}): BatchRecord => ({
   estimated_seconds: 10,
   max_cost_micro_usd: null,
   key_id: null,
+  webhook_url: null,
   retry_of: null,
   retried_by: null,
   input_columns: ["tags"],
@@ -192,9 +193,8 @@ describe("event router", () => {
   it("sends batch.completed once when the batch's last job finishes", async () => {
     const t = setup("router-batch");
     const batches = createBatchStore({ redis, prefix: t.prefix });
-    const batch = makeBatch();
+    const batch = makeBatch({ webhook_url: "https://batch.example/hook" });
     await batches.create(batch);
-    await redis.hset(createKeys(t.prefix).batch(batch.id), "webhook_url", "https://batch.example/hook");
     await t.endpoints.create({ url: "https://all.example/hook", events: ["batch.completed"] });
     const jobs = [makeJob({ batch_id: batch.id }), makeJob({ batch_id: batch.id })];
     for (const j of jobs) await t.jobs.create(j);

@@ -69,8 +69,8 @@ export function createEventRouter(deps: EventRouterDeps) {
     }
     const spent = deps.batchSpentMicroUsd ? await deps.batchSpentMicroUsd(batchId) : null;
     const finishedAt = record.finished_at ?? now().toISOString();
-    // The batch record may carry its own webhook_url (a field the batch API may add).
-    const ownUrl = (record as { webhook_url?: string | null }).webhook_url ?? null;
+    // POST /v1/batches?webhook_url= stores the batch's own destination on its record.
+    const ownUrl = record.webhook_url ?? null;
     await emit("batch.completed", `${batchId}:batch.completed`, finishedAt, batchEventData(record, counts, spent, deps.publicBaseUrl, finishedAt), batchId, ownUrl);
     await redis.multi().zadd(keys.fannedBatches(), now().getTime(), batchId).zrem(keys.watchBatches(), batchId).exec();
     return true;

@@ -49,8 +49,12 @@ export interface AppDeps {
     batchLimits?: { maxRows?: number; maxBytes?: number };
     /** Requests per minute per API key (or per IP without one) unless the key sets its own; default 600. */
     rateLimitPerMinute?: number;
+    /** Private hosts/CIDRs a remote source may be measured on besides PUBLIC_BASE_URL's host (SOURCE_ALLOW_PRIVATE_HOSTS). */
+    sourceAllowPrivateHosts?: string[];
   };
   now?: () => Date;
+  /** Length in seconds of a remote source track, for batch quotes; default: the SSRF-guarded probe of @acebatch/pricing. */
+  probeSourceSeconds?: (url: string) => Promise<number>;
 }
 
 /** Build the HTTP app with every route and plugin; it never listens (main.ts or tests do). */
@@ -116,6 +120,8 @@ export async function buildApp(deps: AppDeps) {
     signer: deps.signer,
     publicBaseUrl: deps.config.publicBaseUrl,
     prices: deps.config.prices,
+    sourceAllowPrivateHosts: deps.config.sourceAllowPrivateHosts,
+    probeSourceSeconds: deps.probeSourceSeconds,
     limits: deps.config.batchLimits,
     now: deps.now,
   });

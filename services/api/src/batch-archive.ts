@@ -8,7 +8,7 @@ import type { BatchRecord } from "@acebatch/queue";
 import type { ObjectStorage } from "@acebatch/storage";
 import type { Logger } from "pino";
 import ZipStream from "zip-stream";
-import { batchJobs, resultsCsvFormat, toResultRow, type ResultDeps } from "./batch-results.ts";
+import { batchLines, resultsCsvFormat, rowWithoutJobResult, toResultRow, type ResultDeps } from "./batch-results.ts";
 
 /** Entry names in the archive: `<row>-<job id>.<ext>` (the job id carries the variation). */
 export function audioEntryName(row: number, jobId: string, format: string): string {
@@ -34,7 +34,8 @@ async function* headerThen(header: string, rest: AsyncIterable<Buffer | string>)
 /**
  * A ZIP of a batch, produced while it is sent: every completed row's audio as
  * `<row>-<job id>.<ext>` (stored: audio does not compress), then `results.csv` for the same
- * snapshot of the rows (spooled to a temp file during the pass). Entries are added one at a time
+ * snapshot of the rows, with a line for each row that got no job too (spooled to a temp file
+ * during the pass). Entries are added one at a time
  * and each waits until the client has taken its bytes, so memory stays flat; zip-stream switches
  * to Zip64 by itself past 65,535 entries or 4 GB.
  */
@@ -51,10 +52,18 @@ export function batchArchive(deps: ResultDeps & { storage: ObjectStorage; logger
     const dir = await mkdtemp(join(tmpdir(), "acebatch-archive-"));
     const resultsPath = join(dir, "results.csv");
     const results = createWriteStream(resultsPath);
+    const writeLine = async (text: string) => {
+      if (!results.write(text)) await new Promise<void>((resolve) => results.once("drain", () => resolve()));
+    };
     try {
       let ordinal = 0;
-      for await (const rec of batchJobs(deps, batch.id)) {
+      for await (const line of batchLines(deps, batch.id)) {
         if (out.destroyed) return;
+        if (line.kind === "no-job") {
+          await writeLine(format.line(rowWithoutJobResult(line.row)));
+          continue;
+        }
+        const rec = line.record;
         const row = toResultRow(rec, deps, ++ordinal);
         if (rec.status === "completed" && rec.output && (await deps.storage.exists(rec.output.storage_key))) {
           const name = audioEntryName(row.row, rec.id, rec.output.format);
@@ -62,7 +71,7 @@ export function batchArchive(deps: ResultDeps & { storage: ObjectStorage; logger
         } else if (rec.status === "completed") {
           row.audio_url = null;
         }
-        if (!results.write(format.line(row))) await new Promise<void>((resolve) => results.once("drain", () => resolve()));
+        await writeLine(format.line(row));
       }
       results.end();
       await finished(results);

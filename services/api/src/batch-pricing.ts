@@ -1,5 +1,13 @@
 import { isJobReference, type ModelId } from "@acebatch/contracts";
-import { createJobEstimator, estimateCostMicroUsd, estimateOutputSeconds, EstimateError, SourceLengthError, type PriceTable } from "@acebatch/pricing";
+import {
+  createJobEstimator,
+  estimateCostMicroUsd,
+  estimateOutputSeconds,
+  EstimateError,
+  SourceLengthError,
+  sourceLengthProblem,
+  type PriceTable,
+} from "@acebatch/pricing";
 import type { JobStore } from "@acebatch/queue";
 
 export interface BatchPricingDeps {
@@ -14,14 +22,18 @@ export interface BatchPricingDeps {
 }
 
 export type PriceResult =
-  | { ok: true; costMicroUsd: number | null; seconds: number | null }
+  /** `unmeasured`: why a remote source's length (so the cost) is unknown here; the worker measures it. */
+  | { ok: true; costMicroUsd: number | null; seconds: number | null; unmeasured?: string }
   | { ok: false; column: string; message: string };
 
-type SourceLength = { ok: true; seconds: number | null } | { ok: false; message: string };
+type SourceLength = { ok: true; seconds: number | null; unmeasured?: string } | { ok: false; message: string };
 
 /**
- * Prices the rows of one upload. Each source track (a job id or a URL) is measured once per upload;
- * a source that cannot be used makes its rows invalid with the reason, as the job would fail anyway.
+ * Prices the rows of one upload. Each source track (a job id or a URL) is measured once per upload.
+ * A source shown to be unusable (see isTransientSourceFailure: not audio, too long, a 404, a host
+ * the SSRF guard refuses, …) makes its rows invalid with the reason, as the job would fail anyway;
+ * one this host could not measure for now (network, timeout, 5xx, 401/403/429) leaves them valid
+ * and unpriced, as POST /v1/jobs does, and the worker prices them before submitting.
  */
 export function createBatchPricer(deps: BatchPricingDeps) {
   const maxProbes = deps.maxProbes ?? 500;
@@ -53,12 +65,15 @@ export function createBatchPricer(deps: BatchPricingDeps) {
     if (!deps.probeSourceSeconds || probes >= maxProbes) return { ok: true, seconds: null };
     probes++;
     const probe = deps.probeSourceSeconds;
-    return limited(async () => {
+    return limited(async (): Promise<SourceLength> => {
       try {
-        return { ok: true, seconds: await probe(audio) };
+        const seconds = await probe(audio);
+        const problem = sourceLengthProblem(seconds);
+        return problem ? { ok: false, message: `cannot use this source audio: ${problem}` } : { ok: true, seconds };
       } catch (err) {
-        if (err instanceof SourceLengthError) return { ok: false, message: `cannot use this source audio: ${err.message}` };
-        throw err;
+        if (!(err instanceof SourceLengthError)) throw err;
+        if (err.transient) return { ok: true, seconds: null, unmeasured: err.message };
+        return { ok: false, message: `cannot use this source audio: ${err.message}` };
       }
     });
   }
@@ -98,7 +113,7 @@ export function createBatchPricer(deps: BatchPricingDeps) {
     if (typeof input.audio === "string") {
       const length = await sourceLength(input.audio);
       if (!length.ok) return { ok: false, column: "audio", message: length.message };
-      if (length.seconds === null) return { ok: true, costMicroUsd: null, seconds: null };
+      if (length.seconds === null) return { ok: true, costMicroUsd: null, seconds: null, unmeasured: length.unmeasured };
     }
     try {
       const result = await estimate(model, input);

@@ -21,6 +21,7 @@ export function createUploadReport() {
   let costMicroUsd = 0;
   let seconds = 0;
   let unpriced = 0;
+  let firstUnmeasured: { row: number; reason: string } | null = null;
   let lastPricingErrorRow = 0;
 
   const list = (rowErrors: readonly RowError[]) => {
@@ -43,8 +44,10 @@ export function createUploadReport() {
       duplicates++;
       if (duplicateRows.length < MAX_LISTED) duplicateRows.push(row);
     },
-    accept(cost: number | null, jobSeconds: number | null) {
+    /** A job to enqueue; `unmeasured` says why its remote source could not be measured (first one kept). */
+    accept(cost: number | null, jobSeconds: number | null, unmeasured?: { row: number; reason: string }) {
       accepted++;
+      if (unmeasured && !firstUnmeasured) firstUnmeasured = unmeasured;
       if (cost === null) unpriced++;
       else costMicroUsd += cost;
       if (jobSeconds !== null) seconds += jobSeconds;
@@ -69,6 +72,7 @@ export function createUploadReport() {
         estimatedCostMicroUsd: costMicroUsd,
         estimatedSeconds: Math.round(seconds),
         unpriced,
+        firstUnmeasured,
       };
     },
   };

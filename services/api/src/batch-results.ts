@@ -1,14 +1,19 @@
 import { microUsdToUsd } from "@acebatch/contracts";
-import { batchJobRef, type BatchRecord, type BatchStore, type JobRecord, type JobStore } from "@acebatch/queue";
+import { batchJobRef, batchRowOrder, type BatchRecord, type BatchStore, type JobRecord, type JobStore } from "@acebatch/queue";
 import type { UrlSigner } from "@acebatch/storage";
+import { decodeRowWithoutJob, type RowWithoutJob } from "./batch-rows-without-job.ts";
 
-/** One line of a batch's results: the row's inputs and metadata, and what became of its job. */
+/**
+ * One line of a batch's results: the row's inputs and metadata, and what became of its job. A row
+ * that got no job (status `rejected` or `duplicate`) has a null `job_id` and says why in `error_*`.
+ */
 export interface ResultRow {
   row: number;
-  variation: number;
-  job_id: string;
+  /** Null for a row rejected before its variations were expanded. */
+  variation: number | null;
+  job_id: string | null;
   status: string;
-  model: string;
+  model: string | null;
   input: Record<string, unknown>;
   metadata: Record<string, unknown>;
   cost_usd: number | null;
@@ -49,6 +54,24 @@ export function toResultRow(rec: JobRecord, deps: Pick<ResultDeps, "publicBaseUr
   };
 }
 
+export function rowWithoutJobResult(r: RowWithoutJob): ResultRow {
+  return {
+    row: r.row,
+    variation: r.variation,
+    job_id: null,
+    status: r.status,
+    model: r.model,
+    input: r.input,
+    metadata: r.metadata,
+    cost_usd: null,
+    audio_url: null,
+    error_code: r.errorCode,
+    error_message: r.errorMessage,
+    output_seed: null,
+    output_duration_seconds: null,
+  };
+}
+
 /**
  * Every job of a batch in row order, read page by page (the next page is fetched while the
  * current one is consumed), so results of any size stream in bounded memory. Works while the
@@ -69,9 +92,45 @@ export async function* batchJobs(deps: Pick<ResultDeps, "store" | "batches">, ba
   }
 }
 
+/** A batch's rows that got no job, in row order, page by page like `batchJobs`. */
+export async function* batchRowsWithoutJob(deps: Pick<ResultDeps, "batches">, batchId: string): AsyncGenerator<{ order: number; row: RowWithoutJob }> {
+  let next = deps.batches.rowsWithoutJob(batchId, PAGE);
+  for (;;) {
+    const page = await next;
+    if (page.length === 0) return;
+    if (page.length === PAGE) next = deps.batches.rowsWithoutJob(batchId, PAGE, page.at(-1)!.order);
+    for (const entry of page) yield { order: entry.order, row: decodeRowWithoutJob(entry.member) };
+    if (page.length < PAGE) return;
+  }
+}
+
+export type BatchLine = { kind: "job"; record: JobRecord } | { kind: "no-job"; row: RowWithoutJob };
+
+/**
+ * Every row of a batch in row order: its jobs, merged with the rows that got none (rejected,
+ * duplicate). Both are read a page at a time, so memory stays bounded whatever the batch's size.
+ */
+export async function* batchLines(deps: Pick<ResultDeps, "store" | "batches">, batchId: string): AsyncGenerator<BatchLine> {
+  const others = batchRowsWithoutJob(deps, batchId);
+  try {
+    let other = await others.next();
+    for await (const record of batchJobs(deps, batchId)) {
+      const ref = batchJobRef(record.id);
+      const order = ref ? batchRowOrder(ref.row, ref.variation) : -1;
+      for (; !other.done && other.value.order < order; other = await others.next()) yield { kind: "no-job", row: other.value.row };
+      yield { kind: "job", record };
+    }
+    for (; !other.done; other = await others.next()) yield { kind: "no-job", row: other.value.row };
+  } finally {
+    await others.return(undefined);
+  }
+}
+
 export async function* resultRows(deps: ResultDeps, batchId: string): AsyncGenerator<ResultRow> {
   let ordinal = 0;
-  for await (const rec of batchJobs(deps, batchId)) yield toResultRow(rec, deps, ++ordinal);
+  for await (const line of batchLines(deps, batchId)) {
+    yield line.kind === "job" ? toResultRow(line.record, deps, ++ordinal) : rowWithoutJobResult(line.row);
+  }
 }
 
 const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;

@@ -1,4 +1,36 @@
 import { inflateRawSync } from "node:zlib";
+import { batchJobId, createBatchStore, createJobStore } from "@acebatch/queue";
+import { makeTestApp, TEST_ADMIN_KEY, type TestAppOptions } from "./test-app.ts";
+
+export const T2A = "acestep-ai/ace-step/text-to-audio";
+
+/** A test app with shortcuts for the batch routes (admin key) and the stores behind them. */
+export async function makeBatchTestApp(options: Omit<TestAppOptions, "label"> & { label?: string }) {
+  const base = await makeTestApp({ label: "batches-api", ...options });
+  const { app, redis, prefix } = base;
+  const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
+  const store = createJobStore({ redis, prefix });
+  return {
+    ...base,
+    store,
+    batches: createBatchStore({ redis, prefix }),
+    upload: (url: string, payload: string | Buffer, contentType = "text/csv", headers: Record<string, string> = {}) =>
+      app.inject({ method: "POST", url, payload, headers: { ...auth, "content-type": contentType, ...headers } }),
+    post: (url: string, payload?: unknown, headers: Record<string, string> = {}) =>
+      app.inject({ method: "POST", url, ...(payload === undefined ? {} : { payload: payload as object }), headers: { ...auth, ...headers } }),
+    get: (url: string) => app.inject({ method: "GET", url, headers: auth }),
+    /** Move a batch row's job to a final status, as a worker would. */
+    async finishRow(batchId: string, row: number, to: "completed" | "failed" | "cancelled") {
+      const jobId = batchJobId(batchId, row);
+      await store.transition(jobId, { from: "*", to: "in_progress" });
+      const error = to === "failed" ? { code: "provider_rejected_input", exit_class: 65 as const, retryable: false, message: "rejected" } : undefined;
+      await store.transition(jobId, { from: "*", to, set: { finished_at: new Date().toISOString(), ...(error ? { error } : {}) } });
+      return jobId;
+    },
+  };
+}
+
+export type BatchTestApp = Awaited<ReturnType<typeof makeBatchTestApp>>;
 
 /** Entries of a ZIP held in memory (central directory, Zip64 aware), for tests. */
 export function readZip(buf: Buffer): Map<string, Buffer> {

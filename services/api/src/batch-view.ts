@@ -49,6 +49,7 @@ export function toBatchView(rec: BatchRecord, counts: JobCounts, money: BatchMon
     source: rec.source,
     model: rec.default_model,
     on_invalid: rec.on_invalid,
+    webhook_url: rec.webhook_url,
     total: rec.total,
     accepted: rec.accepted,
     rejected: rec.rejected,

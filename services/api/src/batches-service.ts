@@ -1,61 +1,15 @@
-import { createHash, randomUUID } from "node:crypto";
-import {
-  BatchInputError,
-  DEFAULT_BATCH_LIMITS,
-  ingestCombos,
-  ingestCsv,
-  ingestNdjson,
-  limitBytes,
-  type BatchLimits,
-  type Ingest,
-  type IngestItem,
-  type TagCombosRequest,
-} from "@acebatch/batch-input";
-import { isTerminalStatus, newId, type ModelId } from "@acebatch/contracts";
-import type { Ledger } from "@acebatch/ledger";
-import type { PriceTable } from "@acebatch/pricing";
-import { batchJobRef, type BatchRecord, type BatchSource, type BatchStore, type JobStore, type Queues } from "@acebatch/queue";
-import type { Redis } from "ioredis";
-import { COMMIT_CHUNK, commitJobs, encodeStaged, stagedChunks, type StagedJob } from "./batch-commit.ts";
+import { DEFAULT_BATCH_LIMITS, type BatchLimits } from "@acebatch/batch-input";
+import { isTerminalStatus, newId } from "@acebatch/contracts";
+import { batchJobRef, type BatchRecord } from "@acebatch/queue";
+import { COMMIT_CHUNK, commitJobs, type StagedJob } from "./batch-commit.ts";
 import { createBatchPricer } from "./batch-pricing.ts";
-import { createUploadReport, type UploadReport } from "./batch-report.ts";
+import { createBatchSubmit, type BatchSubmitDeps } from "./batch-submit.ts";
 import { activeJobs, deriveStatus, fullCounts, type JobCounts } from "./batch-view.ts";
 import { ApiError, notFound } from "./errors.ts";
-import { claimIdempotencyKey, idempotencyCaller } from "./idempotency.ts";
 
-export interface BatchesServiceDeps {
-  redis: Redis;
-  prefix: string;
-  store: JobStore;
-  batches: BatchStore;
-  queues: Queues;
-  ledger: Ledger;
-  prices: PriceTable;
-  /** Measures a remote source track for inpaint/outpaint quotes; absent = those rows stay unpriced. */
-  probeSourceSeconds?: (url: string) => Promise<number>;
+export interface BatchesServiceDeps extends BatchSubmitDeps {
   limits?: Partial<BatchLimits>;
-  now?: () => Date;
 }
-
-export type BatchUpload =
-  | { kind: "csv" | "ndjson"; source: AsyncIterable<Uint8Array | string> }
-  | { kind: "combos"; request: TagCombosRequest };
-
-export interface SubmitOptions {
-  model?: ModelId;
-  dryRun: boolean;
-  onInvalid: "reject" | "skip";
-  name?: string;
-  maxCostMicroUsd: number | null;
-  idempotencyKey?: string;
-  /** The stored API key uploading it (null for the admin key): its budget applies to every job. */
-  keyId?: string | null;
-}
-
-export type SubmitOutcome =
-  | { kind: "rejected"; code: "invalid_rows" | "no_rows"; report: UploadReport }
-  | { kind: "quote"; report: UploadReport }
-  | { kind: "created" | "replayed"; batch: BatchRecord; report: UploadReport | null };
 
 const CANCEL_PAGE = 500;
 const CANCELLED_ERROR = { code: "cancelled", exit_class: null, retryable: false, message: "cancelled with its batch before it reached the provider" };
@@ -65,138 +19,7 @@ export function createBatchesService(deps: BatchesServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const limits: BatchLimits = { ...DEFAULT_BATCH_LIMITS, ...deps.limits };
   const { store, batches } = deps;
-
-  function openIngest(upload: BatchUpload, options: SubmitOptions, onChunk: (chunk: Buffer) => void): Promise<Ingest> | Ingest {
-    const ingestOptions = { defaultModel: options.model, maxRows: limits.maxRows };
-    if (upload.kind === "combos") {
-      const model = upload.request.model ?? options.model;
-      if (!model) throw new BatchInputError("malformed_file", "model is required: put it in the body or pass ?model=");
-      return ingestCombos(upload.request, model as ModelId, ingestOptions);
-    }
-    const source = limitBytes(upload.source, limits.maxBytes, onChunk);
-    return upload.kind === "csv" ? ingestCsv(source, ingestOptions) : ingestNdjson(source, ingestOptions);
-  }
-
-  /**
-   * Read, validate and price an upload row by row, staging the valid jobs in Redis (never the whole
-   * file in memory); then, unless it is a quote or rejected, create the batch and commit the staged
-   * jobs. With an Idempotency-Key, the same upload again converges on the same batch.
-   */
-  async function submit(upload: BatchUpload, options: SubmitOptions): Promise<SubmitOutcome> {
-    const hash = createHash("sha256").update(
-      JSON.stringify({ kind: upload.kind, model: options.model ?? null, on_invalid: options.onInvalid, name: options.name ?? null, max: options.maxCostMicroUsd }),
-    );
-    if (upload.kind === "combos") hash.update(JSON.stringify(upload.request));
-    const ingest = await openIngest(upload, options, (chunk) => hash.update(chunk));
-    const report = createUploadReport();
-    const price = createBatchPricer({ store, prices: deps.prices, probeSourceSeconds: deps.probeSourceSeconds });
-    const token = options.dryRun ? null : randomUUID();
-    let staged = 0;
-    let staging: Promise<void> = Promise.resolve();
-    let pending: Extract<IngestItem, { kind: "job" }>[] = [];
-
-    const flush = async () => {
-      const chunk = pending;
-      pending = [];
-      const prices = await Promise.all(chunk.map((job) => price(job.model, job.input)));
-      const lines: string[] = [];
-      chunk.forEach((job, i) => {
-        const p = prices[i]!;
-        if (!p.ok) return report.unpriceable({ row: job.row, column: p.column, message: p.message });
-        report.accept(p.costMicroUsd, p.seconds);
-        const keep = options.onInvalid === "skip" || report.rejected === 0;
-        if (token && keep) lines.push(encodeStaged({ ...job, costMicroUsd: p.costMicroUsd }));
-      });
-      if (token && lines.length > 0) {
-        await staging;
-        staged += lines.length;
-        staging = batches.stage(token, lines);
-      }
-    };
-
-    try {
-      for await (const item of ingest.items) {
-        if (item.kind === "job") {
-          pending.push(item);
-          if (pending.length >= COMMIT_CHUNK) await flush();
-        } else if (item.kind === "invalid") report.invalid(item.errors);
-        else report.duplicate({ row: item.row, variation: item.variation, duplicate_of: item.duplicateOf });
-      }
-      await flush();
-      await staging;
-    } catch (err) {
-      await staging.catch(() => undefined);
-      if (token) await batches.dropStaging(token).catch(() => undefined);
-      throw err;
-    }
-
-    const summary = report.summary();
-    const drop = async () => {
-      if (token) await batches.dropStaging(token);
-    };
-    if (summary.rejected > 0 && options.onInvalid === "reject") {
-      await drop();
-      return { kind: "rejected", code: "invalid_rows", report: summary };
-    }
-    if (options.dryRun) return { kind: "quote", report: summary };
-    if (summary.accepted === 0) {
-      await drop();
-      return { kind: "rejected", code: "no_rows", report: summary };
-    }
-
-    let id = newId("batch");
-    let replay = false;
-    if (options.idempotencyKey) {
-      const claim = await claimIdempotencyKey(deps.redis, deps.prefix, "batches", idempotencyCaller(options.keyId ?? null), options.idempotencyKey, hash.digest("hex"), id);
-      id = claim.id;
-      replay = claim.replay;
-      const existing = claim.replay ? await batches.get(id) : null;
-      if (existing && existing.status !== "enqueueing") {
-        await drop();
-        return { kind: "replayed", batch: existing, report: null };
-      }
-    }
-    const columns = ingest.columns();
-    const source: BatchSource = upload.kind;
-    const { record } = await batches.create({
-      id,
-      name: options.name ?? (upload.kind === "combos" ? (upload.request.name ?? null) : null),
-      status: "enqueueing",
-      source,
-      default_model: (upload.kind === "combos" ? (upload.request.model as ModelId | undefined) : undefined) ?? options.model ?? null,
-      on_invalid: options.onInvalid,
-      total: summary.total,
-      accepted: summary.accepted,
-      rejected: summary.rejected,
-      duplicates: summary.duplicates,
-      estimated_cost_micro_usd: summary.estimatedCostMicroUsd,
-      estimated_seconds: summary.estimatedSeconds,
-      max_cost_micro_usd: options.maxCostMicroUsd,
-      key_id: options.keyId ?? null,
-      retry_of: null,
-      retried_by: null,
-      input_columns: columns.input,
-      metadata_columns: columns.metadata,
-      has_variations: columns.variations,
-      created_at: now().toISOString(),
-      enqueued_at: null,
-      processing_started_at: null,
-      cancel_requested_at: null,
-      finished_at: null,
-    });
-    if (summary.errors.length > 0 || summary.duplicate_rows.length > 0) {
-      await batches.saveReport(id, { errors: summary.errors, errors_truncated: summary.errors_truncated, duplicate_rows: summary.duplicate_rows });
-    }
-    // The cap must exist before any row can reach a worker: each job reserves against it.
-    if (options.maxCostMicroUsd !== null && options.maxCostMicroUsd !== undefined) {
-      await deps.ledger.setBudget({ kind: "batch", id }, { limitMicroUsd: options.maxCostMicroUsd, period: "none", timezone: "UTC" });
-    }
-    const committed = await commitJobs({ batches, queues: deps.queues, now }, { id, keyId: options.keyId ?? null }, stagedChunks(batches, token!, staged));
-    // A batch cancelled while it was being enqueued holds only the jobs written before the cancel.
-    await batches.transition(id, committed.cancelled ? { from: "*", set: { accepted: committed.jobs } } : { from: ["enqueueing"], to: "in_progress", set: { enqueued_at: now().toISOString() } });
-    await drop();
-    return { kind: replay ? "replayed" : "created", batch: (await batches.get(id)) ?? record, report: summary };
-  }
+  const submit = createBatchSubmit(deps, limits);
 
   async function getRecord(id: string): Promise<BatchRecord> {
     const rec = await batches.get(id);
@@ -371,4 +194,5 @@ export function createBatchesService(deps: BatchesServiceDeps) {
 }
 
 export type BatchesService = ReturnType<typeof createBatchesService>;
+export type { BatchUpload, SubmitOptions, SubmitOutcome } from "./batch-submit.ts";
 export type { JobCounts };

@@ -79,16 +79,18 @@ describe("POST /v1/batches with a CSV", () => {
     expect(csv.headers["content-type"]).toMatch(/text\/csv/);
     const lines = csvRows(csv.body);
     expect(lines[0]).toBe("row,job_id,status,model,tags,lyrics,duration,seed,Take,cost_usd,audio_url,error_code,error_message,output_seed,output_duration_seconds");
-    expect(lines).toHaveLength(1 + 4 + 2); // the multi-line lyrics cell spans three physical lines
+    expect(lines).toHaveLength(1 + 6 + 2); // one line per row (3 and 5 rejected); the multi-line lyrics cell spans three physical lines
     expect(lines[1]).toMatch(new RegExp(`^1,${ids[0]},queued,${T2A},"lo-fi, mellow","\\[verse\\]`));
     expect(lines.at(-1)).toBe(`6,${ids[3]},queued,${T2A},drum and bass,,12,-1,F,,,,,,`);
 
     const jsonl = (await t.get(`/v1/batches/${batch.id}/results?format=jsonl`)).body.trim().split("\n").map((l) => JSON.parse(l));
-    expect(jsonl.map((r) => [r.row, r.metadata.Take])).toEqual([
-      [1, "A"],
-      [2, "B"],
-      [4, "D"],
-      [6, "F"],
+    expect(jsonl.map((r) => [r.row, r.metadata.Take, r.status])).toEqual([
+      [1, "A", "queued"],
+      [2, "B", "queued"],
+      [3, "C", "rejected"],
+      [4, "D", "queued"],
+      [5, "E", "rejected"],
+      [6, "F", "queued"],
     ]);
   });
 
@@ -109,11 +111,23 @@ describe("POST /v1/batches with a CSV", () => {
     expect(await t.queues.generate.count()).toBe(0);
   });
 
-  it("refuses unknown media types and bad query values", async () => {
-    expect((await t.upload("/v1/batches", "x", "application/pdf")).statusCode).toBe(415);
+  it("refuses unknown media types and bad query values, in the error format with details", async () => {
+    const pdf = await t.upload("/v1/batches", "x", "application/pdf");
+    expect(pdf.statusCode).toBe(415);
+    expect(pdf.json()).toEqual({ error: { code: "unsupported_media_type", message: expect.stringMatching(/text\/csv/), details: [] } });
     const bad = await t.upload("/v1/batches?on_invalid=maybe&model=nope", "tags\nx\n");
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details.map((d: any) => d.path).sort()).toEqual(["query.model", "query.on_invalid"]);
+    const free = await t.upload("/v1/batches?max_cost_usd=0", "tags\nx\n");
+    expect(free.json().error.details).toEqual([{ path: "query.max_cost_usd", message: "must be more than 0" }]);
+    const malformed = await t.upload(`/v1/batches?model=${T2A}`, 'tags\n"open\n');
+    expect(malformed.json().error).toMatchObject({ code: "malformed_file", details: [] });
+  });
+
+  it("answers a list cursor that no page gave out with 400 naming query.cursor", async () => {
+    const res = await t.get("/v1/batches?cursor=garbage");
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details).toEqual([{ path: "query.cursor", message: expect.stringMatching(/next_cursor/) }]);
   });
 });
 

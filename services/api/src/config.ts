@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { envFields, loadStorageConfig, parseEnv, publicBaseUrlOf, sharedEnvShape, storageEnvShape, type StorageSettings } from "@acebatch/config";
+import { ConfigError, envFields, loadStorageConfig, parseEnv, publicBaseUrlOf, sharedEnvShape, storageEnvShape, type StorageSettings } from "@acebatch/config";
+import { createAddressPolicy } from "@acebatch/pricing";
 import { loadWebhookSettings, webhookEnvShape, type WebhookSettings } from "@acebatch/webhooks";
 
 export interface ApiConfig {
@@ -10,6 +11,8 @@ export interface ApiConfig {
   auth: { adminKey: string | undefined };
   signing: { secret: string | undefined };
   jobs: { maxAttempts: number };
+  /** SOURCE_ALLOW_PRIVATE_HOSTS: private hosts a batch row's remote source may be measured on (as the worker allows). */
+  sources: { allowPrivateHosts: string[] };
   /** WEBHOOK_* variables, validated here too so a bad value stops `pnpm start:api` as well. */
   webhooks: WebhookSettings;
   logLevel: string;
@@ -25,9 +28,16 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
       ACEBATCH_ADMIN_KEY: z.string().min(16, "must be at least 16 characters").optional(),
       API_BODY_LIMIT_BYTES: envFields.positiveInt(1_048_576, 1_073_741_824),
       API_RATE_LIMIT_PER_MINUTE: envFields.positiveInt(600, 1_000_000),
+      SOURCE_ALLOW_PRIVATE_HOSTS: z.string().optional(),
     },
     env,
   );
+  const allowPrivateHosts = (e.SOURCE_ALLOW_PRIVATE_HOSTS ?? "").split(",").map((h) => h.trim()).filter(Boolean);
+  try {
+    createAddressPolicy(allowPrivateHosts);
+  } catch (err) {
+    throw new ConfigError([{ variable: "SOURCE_ALLOW_PRIVATE_HOSTS", message: (err as Error).message }]);
+  }
   return {
     http: {
       port: e.PORT,
@@ -42,6 +52,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     auth: { adminKey: e.ACEBATCH_ADMIN_KEY },
     signing: { secret: e.URL_SIGNING_SECRET },
     jobs: { maxAttempts: e.JOB_MAX_ATTEMPTS },
+    sources: { allowPrivateHosts },
     webhooks: loadWebhookSettings(e),
     logLevel: e.LOG_LEVEL,
   };

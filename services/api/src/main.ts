@@ -30,6 +30,7 @@ export async function startApi(config: ApiConfig, options: { adminKey: string; l
       publicBaseUrl: config.http.publicBaseUrl,
       bodyLimitBytes: config.http.bodyLimitBytes,
       rateLimitPerMinute: config.http.rateLimitPerMinute,
+      sourceAllowPrivateHosts: config.sources.allowPrivateHosts,
     },
   });
   const address = await app.listen({ port: config.http.port, host: config.http.host });

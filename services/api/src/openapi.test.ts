@@ -1,3 +1,4 @@
+import { MODEL_IDS } from "@acebatch/contracts";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import Fastify from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -11,6 +12,7 @@ type Operation = {
   security?: { bearerAuth?: string[] }[];
   "x-required-scope"?: string;
   requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+  parameters?: { name: string; in: string; description?: string; schema?: Record<string, unknown> }[];
   responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
 };
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
@@ -73,7 +75,27 @@ describe("the OpenAPI document", () => {
     }
     const create = doc.paths["/v1/jobs"]!.post!;
     expect(Object.keys(create.requestBody!.content)).toEqual(["application/json"]);
-    expect(create.requestBody!.content["application/json"]!.schema).toMatchObject({ type: "object", properties: { model: expect.any(Object), input: expect.any(Object) } });
+  });
+
+  it("documents the error body with details always present", async () => {
+    const doc = await fetchDocument();
+    expect(doc.components.schemas[ERROR_SCHEMA_NAME]).toMatchObject({
+      properties: { error: { required: ["code", "message", "details"], properties: { details: { type: "array" } } } },
+    });
+  });
+
+  it("documents POST /v1/jobs as one variant per model, each with that model's input fields", async () => {
+    const doc = await fetchDocument();
+    type Variant = { properties: { model: { enum: string[] }; input: { properties: Record<string, unknown>; required: string[] } } };
+    const schema = doc.paths["/v1/jobs"]!.post!.requestBody!.content["application/json"]!.schema as { oneOf: Variant[] };
+    const byModel = Object.fromEntries(schema.oneOf.map((v) => [v.properties.model.enum.join(), v]));
+    expect(Object.keys(byModel).sort()).toEqual([...MODEL_IDS].sort());
+    for (const variant of schema.oneOf) expect(Object.keys(variant.properties).sort()).toEqual(["finish", "input", "metadata", "model", "webhook_url"]);
+    expect(byModel["acestep-ai/ace-step/text-to-audio"]!.properties.input).toMatchObject({
+      required: ["tags"],
+      properties: { duration: { minimum: 5, maximum: 240, default: 60 } },
+    });
+    expect(byModel["acestep-ai/ace-step/audio-outpaint"]!.properties.input.required.sort()).toEqual(["audio", "tags"]);
   });
 
   it("serves the UI at /docs without auth", async () => {
@@ -117,5 +139,8 @@ describe("routes whose bodies are not JSON", () => {
     const upload = doc.paths["/v1/batches"]?.post;
     expect(upload, "POST /v1/batches").toBeDefined();
     expect(Object.keys(upload!.requestBody!.content).sort()).toEqual(["application/x-ndjson", "multipart/form-data", "text/csv"]);
+    const query = Object.fromEntries((upload!.parameters ?? []).filter((p) => p.in === "query").map((p) => [p.name, p]));
+    expect(Object.keys(query).sort()).toEqual(["dry_run", "max_cost_usd", "model", "name", "on_invalid", "webhook_url"]);
+    expect(query.webhook_url!.description).toMatch(/batch\.completed/);
   });
 });

@@ -21,6 +21,8 @@ export interface TestAppOptions {
   prefix?: string;
   /** The app's clock. */
   now?: () => Date;
+  /** Replaces the app's remote source probe. */
+  probeSourceSeconds?: AppDeps["probeSourceSeconds"];
 }
 
 /** A real app on a real Redis under a unique prefix, for tests of the API's cross-cutting plugins. */
@@ -48,6 +50,7 @@ export async function makeTestApp(options: TestAppOptions) {
     logger,
     config: { prefix, adminKey: TEST_ADMIN_KEY, publicBaseUrl: "http://127.0.0.1:8080", bodyLimitBytes: 1_048_576, ...options.config },
     now: options.now,
+    probeSourceSeconds: options.probeSourceSeconds,
   });
   await app.ready();
 

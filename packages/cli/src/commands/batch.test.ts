@@ -64,6 +64,14 @@ describe("batch create", () => {
     expect(r.stdout).toContain("bat_1");
   });
 
+  it("--webhook-url passes the batch's webhook URL as a query parameter and shows it", async () => {
+    const s = await fakeBatches([], () => ({ status: 201, json: batch({ webhook_url: "https://hooks.example/batches" }) }));
+    const r = await run(["batch", "create", csvFile, "--webhook-url", "https://hooks.example/batches"], { url: s.url });
+    expect(r.code).toBe(0);
+    expect(new URL(s.requests[0]!.url, "http://x").searchParams.get("webhook_url")).toBe("https://hooks.example/batches");
+    expect(r.stdout).toMatch(/webhook\s+https:\/\/hooks\.example\/batches/);
+  });
+
   it("--wait shows a progress bar and exits 0 when every row completed", async () => {
     const s = await fakeBatches([
       batch({ counts: { queued: 1, in_progress: 1, completed: 0 } }),
@@ -114,6 +122,14 @@ describe("batch create", () => {
     expect(r.code).toBe(65);
     expect(r.stderr).toContain("above --max-cost-usd $1.00");
     expect(s.requests).toHaveLength(1);
+  });
+
+  it.each(["0", "0.00"])("--max-cost-usd %s is refused (64) before any request: a cap must be more than 0", async (cap) => {
+    const s = await fakeBatches([]);
+    const r = await run(["batch", "create", csvFile, "--max-cost-usd", cap], { url: s.url });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain(`--max-cost-usd must be a number > 0; got "${cap}"`);
+    expect(s.requests).toHaveLength(0);
   });
 
   it("a missing file exits 1", async () => {

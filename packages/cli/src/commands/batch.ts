@@ -42,6 +42,7 @@ const createBatch: CommandSpec = {
     "on-invalid": { type: "string", value: "reject|skip", description: "reject the whole file (default) or skip invalid rows" },
     name: { type: "string", value: "N", description: "a name for the batch" },
     "max-cost-usd": { type: "string", value: "X", description: "refuse the batch if its estimated cost is above X dollars" },
+    "webhook-url": { type: "string", value: "URL", description: "URL notified (batch.completed) when every row has finished" },
     ...waitOption,
   },
   notes: [
@@ -56,7 +57,8 @@ const createBatch: CommandSpec = {
       dry_run: bool(values, "dry-run") ? "true" : undefined,
       on_invalid: choice(values, "on-invalid", ["reject", "skip"] as const),
       name: str(values, "name"),
-      max_cost_usd: num(values, "max-cost-usd", { min: 0 }),
+      max_cost_usd: num(values, "max-cost-usd", { above: 0 }),
+      webhook_url: str(values, "webhook-url"),
     };
     const content = (await readArgFile(file, "batch")).toString("utf8");
     const upload = (q: Record<string, string | number | undefined>) =>

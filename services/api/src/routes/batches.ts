@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { BatchInputError, tagCombosRequestSchema, type BatchLimits } from "@acebatch/batch-input";
-import { issuesToDetails, microUsdToUsd, modelIdSchema, TEXT_TO_AUDIO, usdToMicroUsd, type ModelId } from "@acebatch/contracts";
+import { idCursorSchema, issuesToDetails, microUsdToUsd, modelIdSchema, TEXT_TO_AUDIO, usdToMicroUsd, webhookUrlSchema, type ModelId } from "@acebatch/contracts";
 import type { Ledger } from "@acebatch/ledger";
 import { createSourceLengthProbe, loadPrices, type PriceTable } from "@acebatch/pricing";
 import { createBatchStore, type JobStore, type Queues } from "@acebatch/queue";
@@ -16,6 +16,7 @@ import { resultsCsv, resultsJsonl, type ResultDeps } from "../batch-results.ts";
 import { CSV_MEDIA_TYPES, kindOfMediaType, mediaType, MULTIPART, multipartFile, NDJSON_MEDIA_TYPES } from "../batch-upload.ts";
 import { toBatchView } from "../batch-view.ts";
 import { createBatchesService, type BatchUpload, type SubmitOptions } from "../batches-service.ts";
+import { errorBody } from "../error-handler.ts";
 import { invalidInput } from "../errors.ts";
 
 export interface BatchRoutesOptions {
@@ -32,6 +33,8 @@ export interface BatchRoutesOptions {
   prices?: PriceTable;
   /** Measures remote inpaint/outpaint sources for quotes (see @acebatch/pricing's createSourceLengthProbe). */
   probeSourceSeconds?: (url: string) => Promise<number>;
+  /** Private hosts/CIDRs the default probe may read besides PUBLIC_BASE_URL's host: the worker's SOURCE_ALLOW_PRIVATE_HOSTS, so both refuse the same sources. */
+  sourceAllowPrivateHosts?: string[];
   /** Row and byte limits of one upload (defaults: 100,000 rows, 50 MB). */
   limits?: Partial<BatchLimits>;
   /** Lifetime of the signed audio links in results (default 7 days). */
@@ -48,15 +51,22 @@ const flag = z
   .optional()
   .transform((v) => v === "true" || v === "1");
 
-const createQuery = z.object({
-  model: modelIdSchema.optional(),
-  dry_run: flag,
-  on_invalid: z.enum(["reject", "skip"], { error: "must be reject or skip" }).default("reject"),
+// Strict: a misspelt parameter (`webhok_url`) is a 400 naming it, never silently dropped.
+const createQuery = z.strictObject({
+  model: modelIdSchema.optional().describe("model of rows without a model column"),
+  dry_run: flag.describe("true: validate and price the rows, enqueue nothing (200)"),
+  on_invalid: z
+    .enum(["reject", "skip"], { error: "must be reject or skip" })
+    .default("reject")
+    .describe("reject: any invalid row makes the upload a 400; skip: enqueue the valid rows"),
   name: z.string().trim().min(1).max(200).optional(),
-  max_cost_usd: z.coerce.number({ error: "must be a number of dollars" }).positive().max(1_000_000).optional(),
+  max_cost_usd: z.coerce.number({ error: "must be a number of dollars" }).positive("must be more than 0").max(1_000_000, "must be at most 1000000").optional().describe("the batch's spend cap"),
+  webhook_url: webhookUrlSchema
+    .optional()
+    .describe("receives batch.completed (Standard Webhooks, signed with WEBHOOK_SECRET) once every row has finished; kept by a retry batch"),
 });
 const resultsQuery = z.object({ format: z.enum(["csv", "jsonl"]).default("csv"), bom: flag });
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.string().max(200).optional() });
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: idCursorSchema("batch") });
 
 const AUDIO_URL_TTL_SECONDS = 7 * 24 * 3_600;
 
@@ -67,7 +77,12 @@ function reportBody(report: UploadReport, maxCostMicroUsd: number | null) {
       `the estimated cost $${microUsdToUsd(report.estimatedCostMicroUsd)} is above max_cost_usd $${microUsdToUsd(maxCostMicroUsd)}: jobs wait (waiting_budget) once the cap is reached`,
     );
   }
-  if (report.unpriced > 0) warnings.push(`${report.unpriced} rows have a remote source that was not measured; their cost is not in estimated_cost_usd`);
+  if (report.unpriced > 0) {
+    const example = report.firstUnmeasured ? ` (row ${report.firstUnmeasured.row}: ${report.firstUnmeasured.reason})` : "";
+    warnings.push(
+      `${report.unpriced} rows have a remote source that was not measured${example}; their cost is not in estimated_cost_usd (the worker measures it before submitting)`,
+    );
+  }
   return {
     total: report.total,
     accepted: report.accepted,
@@ -83,12 +98,14 @@ function reportBody(report: UploadReport, maxCostMicroUsd: number | null) {
   };
 }
 
+const BATCH_MEDIA_TYPES = `send the batch as text/csv, application/x-ndjson, multipart/form-data (a "file" field) or application/json (tag combos)`;
+
 function sendInputError(reply: FastifyReply, err: BatchInputError) {
   // The rest of the upload is not read: close the connection instead of draining it.
   return reply
     .status(err.statusCode)
     .header("connection", "close")
-    .send({ error: { code: err.statusCode === 413 ? "payload_too_large" : err.code, message: err.message } });
+    .send(errorBody(err.statusCode === 413 ? "payload_too_large" : err.code, err.message));
 }
 
 /**
@@ -108,7 +125,9 @@ export async function batchRoutes(app: FastifyInstance, options: BatchRoutesOpti
     ledger: options.ledger,
     prices: options.prices ?? loadPrices(),
     // Our own signed audio links live under PUBLIC_BASE_URL, which may be a private host.
-    probeSourceSeconds: options.probeSourceSeconds ?? createSourceLengthProbe({ allowPrivateHosts: [new URL(options.publicBaseUrl).hostname] }),
+    probeSourceSeconds:
+      options.probeSourceSeconds ??
+      createSourceLengthProbe({ allowPrivateHosts: [new URL(options.publicBaseUrl).hostname, ...(options.sourceAllowPrivateHosts ?? [])] }),
     limits: options.limits,
     now,
   });
@@ -131,12 +150,22 @@ export async function batchRoutes(app: FastifyInstance, options: BatchRoutesOpti
 
   r.post(
     "/v1/batches",
-    { config: { scope: "batches" }, schema: { querystring: createQuery, headers: idempotencyHeaders, consumes: ["text/csv", "application/x-ndjson", "multipart/form-data"] } },
+    {
+      config: { scope: "batches", acceptedMediaTypes: BATCH_MEDIA_TYPES },
+      schema: {
+        description:
+          "Upload a batch: a CSV (`text/csv`), NDJSON (one `{model, input, metadata?, variations?}` per line), a multipart form with a `file` field, or a JSON tag-combination request (`{model?, input, axes, variations?, metadata?, name?, max_cost_usd?, webhook_url?}`). Every form takes the query parameters below; unknown ones are a 400.",
+        querystring: createQuery,
+        headers: idempotencyHeaders,
+        consumes: ["text/csv", "application/x-ndjson", "multipart/form-data"],
+      },
+    },
     async (request, reply) => {
       const type = mediaType(request.headers["content-type"]);
       const query = request.query;
       let upload: BatchUpload;
       let maxCostUsd = query.max_cost_usd;
+      let webhookUrl = query.webhook_url;
       const declared = Number(request.headers["content-length"]);
       if (Number.isFinite(declared) && declared > service.limits.maxBytes && type !== "application/json") {
         return sendInputError(reply, new BatchInputError("file_too_large", `the upload is larger than the limit of ${service.limits.maxBytes} bytes; split it into several batches`));
@@ -149,14 +178,13 @@ export async function batchRoutes(app: FastifyInstance, options: BatchRoutesOpti
         }
         upload = { kind: "combos", request: parsed.data };
         maxCostUsd ??= parsed.data.max_cost_usd;
+        webhookUrl ??= parsed.data.webhook_url;
       } else if (type === MULTIPART) {
         upload = await multipartFile(request.headers, request.body as Readable);
       } else {
         const kind = kindOfMediaType(type);
         if (!kind || !request.body) {
-          return reply.status(415).send({
-            error: { code: "unsupported_media_type", message: `send the batch as text/csv, application/x-ndjson, multipart/form-data (a "file" field) or application/json (tag combos)` },
-          });
+          return reply.status(415).send(errorBody("unsupported_media_type", BATCH_MEDIA_TYPES));
         }
         upload = { kind, source: request.body as Readable };
       }
@@ -169,6 +197,7 @@ export async function batchRoutes(app: FastifyInstance, options: BatchRoutesOpti
         maxCostMicroUsd: maxCostUsd === undefined ? null : usdToMicroUsd(maxCostUsd),
         idempotencyKey: request.headers["idempotency-key"],
         keyId: budgetKeyIdOf(request.principal),
+        webhookUrl,
       };
       let outcome;
       try {

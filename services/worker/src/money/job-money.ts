@@ -40,8 +40,8 @@ export function createJobMoney(deps: JobMoneyDeps) {
       return result;
     } catch (err) {
       if (err instanceof SourceLengthError) {
-        const retryable = err.reason === "fetch_failed" || err.reason === "timeout" || err.reason === "http_status";
-        throw new JobFailure("source_audio_unavailable", `cannot price this job: ${err.message}`, { retryable });
+        // The API applies the same classification to batch rows (see isTransientSourceFailure).
+        throw new JobFailure("source_audio_unavailable", `cannot price this job: ${err.message}`, { retryable: err.transient });
       }
       throw err;
     }
