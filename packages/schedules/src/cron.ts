@@ -114,7 +114,9 @@ function parseField(raw: string, spec: FieldSpec, allowQuestion: boolean): { val
 export function parseCron(expression: string): CronSchedule {
   if (typeof expression !== "string") throw new CronSyntaxError("cron must be a string");
   const trimmed = expression.trim();
-  const source = MACROS[trimmed.toLowerCase()] ?? trimmed;
+  const macro = trimmed.toLowerCase();
+  // Own keys only: "constructor" or "toString" must not find Object.prototype's members.
+  const source = Object.hasOwn(MACROS, macro) ? MACROS[macro]! : trimmed;
   if (source.startsWith("@")) throw new CronSyntaxError(`unknown macro "${trimmed}": use ${Object.keys(MACROS).join(", ")}`);
   const parts = source.split(/\s+/).filter((p) => p !== "");
   if (parts.length !== 5 && parts.length !== 6) {
