@@ -105,7 +105,9 @@ export async function openCsv(source: AsyncIterable<Buffer>): Promise<CsvTable> 
     if (next.done) ended = true;
     else head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
   }
-  if (head.toString("utf8").trim() === "") throw new BatchInputError("empty_file", "the file is empty; the first line must be a header naming the columns (tags, …)");
+  // Only conclusive when the head is the whole file: a first line of what trim() calls blank (a
+  // stray BOM, a no-break space) may be followed by more, which the parser below then reads.
+  if (ended && head.toString("utf8").trim() === "") throw new BatchInputError("empty_file", "the file is empty; the first line must be a header naming the columns (tags, …)");
 
   const end = headerLineEnd(head);
   const delimiter = detectDelimiter(head.subarray(0, end < 0 ? head.length : end).toString("utf8"));

@@ -30,6 +30,16 @@ describe("CSV as spreadsheets export it", () => {
     expect(onlyBlank.code).toBe("empty_file");
     const noTags = await failure(drain(ingestCsv(chunked("\n-", 1), { maxRows: 10, defaultModel: T2A })));
     expect(noTags.message).toMatch(/no "tags" column/);
+    // A first line that only looks blank to trim() (a second BOM, a no-break space) does not end
+    // the file early when the chunk ends there (found by the fuzzer).
+    const outcome = (text: string, size: number) =>
+      drain(ingestCsv(chunked(text, size), { maxRows: 10, defaultModel: T2A })).then(
+        (r) => `rows ${r.jobs.map((j) => j.input.tags).join(",")}`,
+        (e: unknown) => (e as BatchInputError).code,
+      );
+    for (const [text, expected] of [["\uFEFF\uFEFF\n;", "malformed_file"], ["\u00A0\ntags\nx\n", "rows x"]]) {
+      for (const size of [1, 4, 64]) expect(await outcome(text!, size), `${JSON.stringify(text)} in chunks of ${size}`).toBe(expected);
+    }
   });
 
   it("reads an Excel semicolon CSV (BOM, CRLF, multi-line quoted lyrics, extra column) and names exactly the two bad rows", async () => {
