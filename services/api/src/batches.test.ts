@@ -1,29 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createLedger, GLOBAL_SCOPE } from "@acebatch/ledger";
-import { batchJobId, BATCH_JOB_PRIORITY, createBatchStore, createJobStore } from "@acebatch/queue";
+import { batchJobId, BATCH_JOB_PRIORITY } from "@acebatch/queue";
 import { audioKey } from "@acebatch/storage";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { makeTestApp, TEST_ADMIN_KEY as ADMIN_KEY } from "./test-app.ts";
-import { EXCEL_CSV, multipartBody, readZip } from "./batch-test-support.ts";
-
-const T2A = "acestep-ai/ace-step/text-to-audio";
+import { EXCEL_CSV, makeBatchTestApp, multipartBody, readZip, T2A } from "./batch-test-support.ts";
 
 async function makeApp(batchLimits?: { maxRows?: number; maxBytes?: number }) {
-  const base = await makeTestApp({ label: "batches-api", redisUrl: inject("redisUrl"), config: { batchLimits } });
-  const { app, redis, prefix } = base;
-  const auth = { authorization: `Bearer ${ADMIN_KEY}` };
-  return {
-    ...base,
-    store: createJobStore({ redis, prefix }),
-    batches: createBatchStore({ redis, prefix }),
-    ledger: createLedger({ redis, prefix }),
-    upload: (url: string, payload: string | Buffer, contentType = "text/csv", headers: Record<string, string> = {}) =>
-      app.inject({ method: "POST", url, payload, headers: { ...auth, "content-type": contentType, ...headers } }),
-    post: (url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-      app.inject({ method: "POST", url, ...(payload === undefined ? {} : { payload: payload as object }), headers: { ...auth, ...headers } }),
-    get: (url: string) => app.inject({ method: "GET", url, headers: auth }),
-  };
+  const base = await makeBatchTestApp({ redisUrl: inject("redisUrl"), config: { batchLimits } });
+  return { ...base, ledger: createLedger({ redis: base.redis, prefix: base.prefix }) };
 }
 
 let t: Awaited<ReturnType<typeof makeApp>>;
