@@ -48,13 +48,19 @@ it("a refused token (401) fails no job: the queue pauses, /readyz and /metrics s
   expect(await (await fetch(`${stack.baseUrl}/metrics`)).text()).toMatch(/^acebatch_provider_token_refused 0$/m);
 }, 60_000);
 
-it("a download that is not audio fails the job with a clear code and stores nothing", async () => {
+it("a download that is not audio fails the job with a clear code, stores nothing, and keeps the render's charge", async () => {
   await stack.sim("/__sim/config", { method: "PUT", body: JSON.stringify({ corrupt_downloads: true }) });
+  const spentBefore: number = (await stack.api("GET", "/v1/budget")).body.spent_usd;
   const { body } = await stack.api("POST", "/v1/jobs", { model: "acestep-ai/ace-step/text-to-audio", input: { tags: "x", duration: 5 } });
   const failed = await stack.waitForJob(body.id, ["failed"]);
   expect(failed.error.code).toBe("download_not_audio");
   expect(failed.output).toBeNull();
   expect((await stack.api("GET", `/v1/jobs/${body.id}/audio`)).status).toBe(409);
+  // The provider rendered (and billed) it: the ledger counts that spend, so budgets hold.
+  const billed: number = (await stack.simStats()).billed_usd;
+  expect(billed).toBeGreaterThan(0);
+  const spent: number = (await stack.api("GET", "/v1/budget")).body.spent_usd;
+  expect(Math.round((spent - spentBefore) * 1e6)).toBe(Math.round(billed * 1e6));
 });
 
 it("an expired provider request (404001) fails with that code instead of being retried forever", async () => {

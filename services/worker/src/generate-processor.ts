@@ -40,6 +40,15 @@ export interface GenerateDeps {
   enqueueFinish?: (jobId: string) => Promise<unknown>;
 }
 
+/** The result of a request its status called completed says it failed after all: nothing was billed. */
+class RenderFailedAtProvider extends Error {
+  readonly failure: Error;
+  constructor(failure: Error) {
+    super(failure.message);
+    this.failure = failure;
+  }
+}
+
 /** What a render found done on the first status look is taken to have needed, as a share of the wait. */
 const FIRST_LOOK_SHRINK = 0.8;
 
@@ -171,10 +180,28 @@ export function createGenerateProcessor(deps: GenerateDeps) {
     const outcome = polled.outcome;
     if (outcome === "cancelled") return finishCancelled(rec.id, "cancelled at the provider before it rendered");
 
-    const result = await deps.provider.result(requestId, { logger: log, signal: ctx.signal });
-    if (outcome === "failed" || result.status === "failed") {
+    if (outcome === "failed") {
+      const result = await deps.provider.result(requestId, { logger: log, signal: ctx.signal });
       throw remoteRequestError(requestId, "failed", result.error);
     }
+    try {
+      return await storeAndComplete(rec, requestId, log, ctx.signal);
+    } catch (err) {
+      // The provider rendered this request, so it is billed, whatever goes wrong from here on
+      // (the result fetch, the download, storage). The completion would have recorded that; a
+      // job that fails instead must still say so, or its failure would give the money back.
+      if (err instanceof RenderFailedAtProvider) throw err.failure;
+      await deps.store.transition(rec.id, { from: ["in_progress"], set: { provider_status: "completed" } }).catch((writeErr: unknown) => {
+        log.error({ err: writeErr }, "could not record that the provider completed the render");
+      });
+      throw err;
+    }
+  };
+
+  /** Fetch the finished request's result, copy its audio into storage, settle its money and complete the job. */
+  async function storeAndComplete(rec: JobRecord, requestId: string, log: Logger, signal?: AbortSignal): Promise<GenerateOutcome> {
+    const result = await deps.provider.result(requestId, { logger: log, signal });
+    if (result.status === "failed") throw new RenderFailedAtProvider(remoteRequestError(requestId, "failed", result.error));
     if (!result.audioUrl) {
       throw new ProviderError({
         message: `the provider finished request ${requestId} but its result has no audio URL`,
@@ -191,7 +218,7 @@ export function createGenerateProcessor(deps: GenerateDeps) {
       ...deps.settings.download,
       waveformColumns: deps.settings.waveformColumns ?? 800,
       logger: log,
-      signal: ctx.signal,
+      signal,
     });
     const cost = providerCost ?? costForSeconds(output.duration_seconds, prices[rec.model]);
     if (rec.reservation_id) await deps.money.settle(rec.reservation_id, rec, cost, output.duration_seconds);
@@ -219,5 +246,5 @@ export function createGenerateProcessor(deps: GenerateDeps) {
       await deps.enqueueFinish?.(rec.id).catch((err: unknown) => log.error({ err }, "could not queue the finish run"));
     }
     return "completed";
-  };
+  }
 }
