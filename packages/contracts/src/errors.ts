@@ -48,6 +48,7 @@ export const JOB_ERROR_CODES = [
   "provider_rate_limited",
   "provider_timeout",
   "provider_auth_failed",
+  "provider_request_forbidden",
   "provider_insufficient_balance",
   "provider_request_failed",
   "provider_request_cancelled",

@@ -6,7 +6,7 @@ const rows: [string, FailureFacts, ReturnType<typeof classifyProviderFailure>][]
   ["HTTP 401", { httpStatus: 401, providerCode: null }, { exitClass: 77, code: "provider_auth_failed", retryable: false }],
   ["HTTP 403", { httpStatus: 403, providerCode: null }, { exitClass: 77, code: "provider_auth_failed", retryable: false }],
   ["error_code 400004 on HTTP 400", { httpStatus: 400, providerCode: 400004 }, { exitClass: 77, code: "provider_auth_failed", retryable: false }],
-  ["error_code 403001 on HTTP 200", { httpStatus: 200, providerCode: 403001 }, { exitClass: 77, code: "provider_auth_failed", retryable: false }],
+  ["error_code 403001 on HTTP 200", { httpStatus: 200, providerCode: 403001 }, { exitClass: 77, code: "provider_request_forbidden", retryable: false }],
   ["HTTP 402", { httpStatus: 402, providerCode: null }, { exitClass: 65, code: "provider_insufficient_balance", retryable: false }],
   ["error_code 400002", { httpStatus: 400, providerCode: 400002 }, { exitClass: 65, code: "provider_insufficient_balance", retryable: false }],
   ["error_code 400002 on HTTP 200", { httpStatus: 200, providerCode: 400002 }, { exitClass: 65, code: "provider_insufficient_balance", retryable: false }],

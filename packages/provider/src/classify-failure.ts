@@ -18,6 +18,9 @@ export interface FailureFacts {
 }
 
 const AUTH_FAILED: FailureClass = { exitClass: 77, code: "provider_auth_failed", retryable: false };
+// One request is not ours (403001: it belongs to another account, e.g. since the token changed): the
+// token itself is fine, so this fails that job rather than pausing the queue.
+const REQUEST_FORBIDDEN: FailureClass = { exitClass: 77, code: "provider_request_forbidden", retryable: false };
 const INSUFFICIENT_BALANCE: FailureClass = { exitClass: 65, code: "provider_insufficient_balance", retryable: false };
 const REQUEST_EXPIRED: FailureClass = { exitClass: 65, code: "provider_request_expired", retryable: false };
 const REJECTED_INPUT: FailureClass = { exitClass: 65, code: "provider_rejected_input", retryable: false };
@@ -33,7 +36,7 @@ const BY_PROVIDER_CODE: ReadonlyMap<number, FailureClass> = new Map([
   [400001, REJECTED_INPUT], // unknown model id
   [400002, INSUFFICIENT_BALANCE],
   [400004, AUTH_FAILED], // token missing, expired or revoked; account inactive
-  [403001, AUTH_FAILED], // request belongs to another user
+  [403001, REQUEST_FORBIDDEN], // request belongs to another user
   [404001, REQUEST_EXPIRED], // unknown, deleted or expired request id
 ]);
 
@@ -49,7 +52,8 @@ function byHttpStatus(status: number): FailureClass | null {
 
 /**
  * Classify a provider failure in the `runcomfy` CLI's exit-code terms:
- * 401/403, error_code 400004/403001 → 77 `provider_auth_failed`;
+ * 401/403, error_code 400004 → 77 `provider_auth_failed` (the token: the queue pauses);
+ * error_code 403001 → 77 `provider_request_forbidden` (one request belongs to another account);
  * 402, error_code 400002 → 65 `provider_insufficient_balance`;
  * error_code 404001 → 65 `provider_request_expired`;
  * 408 and timeouts → 75 `provider_timeout`; 429 → 75 `provider_rate_limited` (retryable);

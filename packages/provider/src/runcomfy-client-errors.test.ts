@@ -33,7 +33,7 @@ describe("HTTP failures are classified once", () => {
   const rows: [number, Record<string, unknown>, Partial<ProviderError>][] = [
     [401, { error_code: 400004, error_message: "token expired" }, { exitClass: 77, code: "provider_auth_failed", retryable: false }],
     [403, { detail: "forbidden" }, { exitClass: 77, code: "provider_auth_failed", retryable: false }],
-    [403, { error_code: 403001, message: "request belongs to another user" }, { exitClass: 77, code: "provider_auth_failed", providerCode: 403001 }],
+    [403, { error_code: 403001, message: "request belongs to another user" }, { exitClass: 77, code: "provider_request_forbidden", providerCode: 403001 }],
     [402, { message: "pay up" }, { exitClass: 65, code: "provider_insufficient_balance", retryable: false }],
     [400, { error_code: 400002, error_message: "insufficient balance" }, { exitClass: 65, code: "provider_insufficient_balance", retryable: false }],
     [408, {}, { exitClass: 75, code: "provider_timeout", retryable: true }],

@@ -13,6 +13,7 @@ export async function probeProviderToken(client: RunComfyClient): Promise<boolea
     return true;
   } catch (err) {
     if (!(err instanceof ProviderError)) return false;
-    return err.exitClass === 65 || err.exitClass === 1;
+    // 403001 ("that request is another account's") also means the provider knows our token.
+    return err.exitClass === 65 || err.exitClass === 1 || err.code === "provider_request_forbidden";
   }
 }

@@ -57,3 +57,32 @@ describe("resilient provider: what a failed submit tells the caller before it is
     expect(events).toEqual(["onSend", "sent"]);
   });
 });
+
+describe("resilient provider: refusals", () => {
+  const refusing = (error: ProviderError) => {
+    const refused: string[] = [];
+    const client = {
+      async status() {
+        throw error;
+      },
+    } as unknown as RunComfyClient;
+    const gate = { throttled: async () => ({ holdMs: 0, streak: 1, rate: 0 }), succeeded: async () => undefined } as unknown as ProviderGate;
+    const auth = { refused: async (message: string) => void refused.push(message) } as unknown as AuthGuard;
+    const provider = createResilientProvider({ client, gate, auth, settings: { callRetries: 3, retryBaseMs: 1, resubmitAmbiguous: true } });
+    return { refused, status: () => provider.status("req-1", { logger }) };
+  };
+
+  it("a refused token pauses the queue and hands the job back", async () => {
+    const { refused, status } = refusing(new ProviderError({ message: "token expired", exitClass: 77, code: "provider_auth_failed", retryable: false, call: "status", httpStatus: 401 }));
+    await expect(status()).rejects.toMatchObject({ name: "HandBack" });
+    expect(refused).toEqual(["token expired"]);
+  });
+
+  it("a request that belongs to another account (403001) fails that job and leaves the queue running", async () => {
+    const { refused, status } = refusing(
+      new ProviderError({ message: "request belongs to another user", exitClass: 77, code: "provider_request_forbidden", retryable: false, call: "status", httpStatus: 403 }),
+    );
+    await expect(status()).rejects.toMatchObject({ code: "provider_request_forbidden", exitClass: 77 });
+    expect(refused).toEqual([]);
+  });
+});

@@ -30,8 +30,9 @@ export interface CallContext {
  * The provider client as the processor uses it: every call passes the shared gate (through the
  * client's beforeCall hook), throttles (429/408/timeouts, class 75) hold every worker and are
  * retried without using an attempt, 5xx/network errors (69) are retried with back-off, a refused
- * token (77) pauses the queue and hands the job back. Input errors (65) and remote failures (1)
- * are thrown as they are.
+ * token (77 `provider_auth_failed`) pauses the queue and hands the job back. Input errors (65),
+ * remote failures (1) and a request that belongs to another account (77
+ * `provider_request_forbidden`: one job's problem, not the token's) are thrown as they are.
  */
 export function createResilientProvider(deps: { client: RunComfyClient; gate: ProviderGate; auth: AuthGuard; settings: ResilienceSettings }) {
   const { client, gate, auth, settings } = deps;
@@ -45,7 +46,7 @@ export function createResilientProvider(deps: { client: RunComfyClient; gate: Pr
         return value;
       } catch (err) {
         if (!(err instanceof ProviderError) || ctx.signal?.aborted) throw err;
-        if (err.exitClass === 77) {
+        if (err.code === "provider_auth_failed") {
           await auth.refused(err.message);
           throw new HandBack(`provider refused the token: ${err.message}`, 1_000);
         }
