@@ -1,6 +1,6 @@
 import { AUDIO_INPAINT, AUDIO_OUTPAINT, TEXT_TO_AUDIO, TEXT_TO_AUDIO_15 } from "@acebatch/contracts";
 import { describe, expect, it } from "vitest";
-import { estimateCostMicroUsd, estimateOutputSeconds, EstimateError } from "./estimate.ts";
+import { estimateCostMicroUsd, estimateOutputSeconds, EstimateError, OutputTooLongError } from "./estimate.ts";
 import { loadPrices } from "./prices.ts";
 
 const prices = loadPrices();
@@ -19,6 +19,11 @@ describe("estimateOutputSeconds", () => {
   it("adds both extensions to the source for outpaint, with the schema's defaults (0 before, 30 after)", () => {
     expect(estimateOutputSeconds(AUDIO_OUTPAINT, { audio: source, tags: "rock", extend_before_duration: 4, extend_after_duration: 12.5 }, 40)).toBe(56.5);
     expect(estimateOutputSeconds(AUDIO_OUTPAINT, { audio: source, tags: "rock" }, 40)).toBe(70);
+  });
+
+  it("refuses an outpaint result over the provider's 240 s", () => {
+    expect(estimateOutputSeconds(AUDIO_OUTPAINT, { audio: source, tags: "rock", extend_before_duration: 10, extend_after_duration: 30 }, 200)).toBe(240);
+    expect(() => estimateOutputSeconds(AUDIO_OUTPAINT, { audio: source, tags: "rock", extend_before_duration: 10, extend_after_duration: 30 }, 200.5)).toThrow(OutputTooLongError);
   });
 
   it("refuses to guess a source model's length", () => {

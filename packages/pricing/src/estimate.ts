@@ -2,6 +2,7 @@ import {
   AUDIO_INPAINT,
   AUDIO_OUTPAINT,
   costForSeconds,
+  MAX_OUTPUT_SECONDS,
   MODEL_INPUT_SCHEMAS,
   takesSourceAudio,
   type AudioOutpaintInput,
@@ -16,6 +17,19 @@ export class EstimateError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "EstimateError";
+  }
+}
+
+/**
+ * The input asks for more audio than one provider call produces: an outpaint whose source plus
+ * extensions passes 240 s (the provider's limit). Rejected before anything is reserved or sent.
+ */
+export class OutputTooLongError extends EstimateError {
+  /** The input field to shorten. */
+  readonly field = "extend_after_duration";
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputTooLongError";
   }
 }
 
@@ -36,7 +50,13 @@ export function estimateOutputSeconds(model: ModelId, input: unknown, sourceSeco
   if (model === AUDIO_INPAINT) return sourceSeconds;
   if (model === AUDIO_OUTPAINT) {
     const { extend_before_duration, extend_after_duration } = parsed.data as AudioOutpaintInput;
-    return sourceSeconds + extend_before_duration + extend_after_duration;
+    const total = sourceSeconds + extend_before_duration + extend_after_duration;
+    if (total > MAX_OUTPUT_SECONDS) {
+      throw new OutputTooLongError(
+        `the extended track would be ${Math.round(total * 10) / 10} s (source ${Math.round(sourceSeconds * 10) / 10} s + ${extend_before_duration} s before + ${extend_after_duration} s after); the provider keeps outpaint results at or under ${MAX_OUTPUT_SECONDS} s: shorten the extensions`,
+      );
+    }
+    return total;
   }
   throw new EstimateError(`cannot estimate ${model}: no rule for this model`);
 }

@@ -1,5 +1,5 @@
 export { loadPrices, parsePriceOverrides, PriceConfigError, MAX_PRICE_MICRO_USD_PER_SECOND, type PriceTable } from "./prices.ts";
-export { estimateOutputSeconds, estimateCostMicroUsd, EstimateError } from "./estimate.ts";
+export { estimateOutputSeconds, estimateCostMicroUsd, EstimateError, OutputTooLongError } from "./estimate.ts";
 export {
   createSourceLengthProbe,
   DEFAULT_PROBE_MAX_BYTES,

@@ -1,4 +1,5 @@
 import { newId } from "@acebatch/contracts";
+import { createJobStore } from "@acebatch/queue";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { makeTestApp, TEST_ADMIN_KEY as ADMIN_KEY } from "./test-app.ts";
 const T2A = "acestep-ai/ace-step/text-to-audio";
@@ -87,6 +88,23 @@ describe("POST /v1/jobs", () => {
     expect(res.json().error.details[0]).toMatchObject({ path: "input.audio" });
     const missing = await t.post("/v1/jobs", { model: "acestep-ai/ace-step/audio-outpaint", input: { tags: "x", audio: newId("job") } });
     expect(missing.json().error.details[0].message).toMatch(/does not exist/);
+  });
+
+  it("refuses an outpaint whose source plus extensions passes the provider's 240 s, naming the extension", async () => {
+    const store = createJobStore({ redis: t.redis, prefix: t.prefix });
+    const source = newId("job");
+    await store.create({ id: source, model: T2A, input: { tags: "x" }, created_at: new Date().toISOString() });
+    const output = { storage_key: `jobs/${source}/audio.wav`, format: "wav", content_type: "audio/wav", duration_seconds: 200, bytes: 1, sha256: "0".repeat(64), seed: 1 };
+    await store.transition(source, { from: "*", to: "completed", set: { output } });
+    const outpaint = (before: number, after: number) =>
+      t.post("/v1/jobs", { model: "acestep-ai/ace-step/audio-outpaint", input: { tags: "x", audio: source, extend_before_duration: before, extend_after_duration: after } });
+    const tooLong = await outpaint(10, 31);
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().error.details).toEqual([{ path: "input.extend_after_duration", message: expect.stringMatching(/241 s .*at or under 240 s/) }]);
+    expect(await t.queues.generate.count()).toBe(0);
+    const exactly = await outpaint(10, 30);
+    expect(exactly.statusCode).toBe(202);
+    expect(exactly.json().estimated_cost_usd).toBeCloseTo(240 * 0.0002, 9);
   });
 
   it("returns the original job for a repeated Idempotency-Key and 409 for a different body", async () => {

@@ -1,6 +1,7 @@
 import { isJobReference, isTerminalStatus, newId, type CreateJobRequest } from "@acebatch/contracts";
 import type { JobRecord, JobStore, Queues } from "@acebatch/queue";
 import type { Redis } from "ioredis";
+import { OutputTooLongError } from "@acebatch/pricing";
 import { ApiError, invalidInput, notFound } from "./errors.ts";
 import { claimIdempotencyKey, fingerprint, idempotencyCaller } from "./idempotency.ts";
 
@@ -39,6 +40,11 @@ export function createJobsService({ redis, prefix, store, queues, estimate, now 
     const audio = (request.input as { audio?: string }).audio;
     if (audio && isJobReference(audio)) await checkSourceJob(audio);
 
+    // Priced before anything is claimed or written: an input the provider would refuse is a 400.
+    const estimatedCost = await estimate(request.model, request.input as Record<string, unknown>).catch((err: unknown) => {
+      if (err instanceof OutputTooLongError) throw invalidInput([{ path: `input.${err.field}`, message: err.message }]);
+      throw err;
+    });
     let id = newId("job");
     let replay = false;
     if (idempotencyKey) {
@@ -54,7 +60,7 @@ export function createJobsService({ redis, prefix, store, queues, estimate, now 
       webhook_url: request.webhook_url ?? null,
       finish: request.finish ?? null,
       key_id: keyId,
-      estimated_cost_micro_usd: await estimate(request.model, request.input as Record<string, unknown>),
+      estimated_cost_micro_usd: estimatedCost,
       created_at: now().toISOString(),
     });
     if (!replay) {

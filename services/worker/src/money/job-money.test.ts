@@ -68,3 +68,30 @@ describe("pricing a job whose remote source cannot be measured", () => {
     }
   });
 });
+
+describe("pricing an outpaint whose result would pass the provider's 240 s", () => {
+  it("fails it at once as rejected input, before any money is reserved", async () => {
+    const store = createJobStore({ redis, prefix });
+    const ledger = createLedger({ redis, prefix });
+    const money = createJobMoney({
+      ledger,
+      estimate: createJobEstimator({ prices: loadPrices(), sourceJobSeconds: async () => 200 }),
+      store,
+      recheckMs: 1_000,
+      onThreshold: () => undefined,
+    });
+    const { record } = await store.create({
+      id: newId("job"),
+      model: "acestep-ai/ace-step/audio-outpaint",
+      input: { audio: newId("job"), tags: "piano", extend_before_duration: 20, extend_after_duration: 30 },
+      created_at: new Date().toISOString(),
+    });
+    const err = await money.reserve(record, 1).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(JobFailure);
+    expect(err).toMatchObject({ code: "provider_rejected_input", exitClass: 65, retryable: false, message: expect.stringMatching(/250 s/) });
+    expect((await store.get(record.id))!.reservation_id).toBeNull();
+  });
+});

@@ -1,6 +1,6 @@
 import type { Ledger, BudgetScope } from "@acebatch/ledger";
 import { GLOBAL_SCOPE } from "@acebatch/ledger";
-import { SourceLengthError, type JobEstimate, type JobEstimator } from "@acebatch/pricing";
+import { OutputTooLongError, SourceLengthError, type JobEstimate, type JobEstimator } from "@acebatch/pricing";
 import type { JobRecord, JobStore } from "@acebatch/queue";
 import { BudgetWait } from "../flow/hand-back.ts";
 import { JobFailure } from "../job-failure.ts";
@@ -43,6 +43,8 @@ export function createJobMoney(deps: JobMoneyDeps) {
         // The API applies the same classification to batch rows (see isTransientSourceFailure).
         throw new JobFailure("source_audio_unavailable", `cannot price this job: ${err.message}`, { retryable: err.transient });
       }
+      // The source's length is known only now (a remote source): the provider would refuse it.
+      if (err instanceof OutputTooLongError) throw new JobFailure("provider_rejected_input", err.message, { exitClass: 65 });
       throw err;
     }
   }
