@@ -56,7 +56,9 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       PROVIDER_POLL_MIN_MS: envFields.positiveInt(250, 600_000),
       PROVIDER_POLL_MAX_MS: envFields.positiveInt(15_000, 600_000),
       PROVIDER_EXPECTED_SPEED: envFields.positiveNumber(20),
-      DOWNLOAD_MAX_BYTES: envFields.positiveInt(200 * 1024 * 1024, 4 * 1024 * 1024 * 1024),
+      // An inpaint returns its whole source (up to 60 min: ~690 MB as 48 kHz stereo 16-bit WAV); the
+      // copy streams to disk, so the cap guards the disk, not memory.
+      DOWNLOAD_MAX_BYTES: envFields.positiveInt(1024 * 1024 * 1024, 4 * 1024 * 1024 * 1024),
       DOWNLOAD_IDLE_TIMEOUT_MS: envFields.positiveInt(30_000, 600_000),
       SOURCE_URL_TTL_SECONDS: envFields.positiveInt(6 * 3_600, 7 * 24 * 3_600),
       WORKER_CONCURRENCY: envFields.positiveInt(50, 1_000),
