@@ -40,15 +40,6 @@ export interface GenerateDeps {
   enqueueFinish?: (jobId: string) => Promise<unknown>;
 }
 
-/** The result of a request its status called completed says it failed after all: nothing was billed. */
-class RenderFailedAtProvider extends Error {
-  readonly failure: Error;
-  constructor(failure: Error) {
-    super(failure.message);
-    this.failure = failure;
-  }
-}
-
 /** What a render found done on the first status look is taken to have needed, as a share of the wait. */
 const FIRST_LOOK_SHRINK = 0.8;
 
@@ -190,7 +181,8 @@ export function createGenerateProcessor(deps: GenerateDeps) {
       // The provider rendered this request, so it is billed, whatever goes wrong from here on
       // (the result fetch, the download, storage). The completion would have recorded that; a
       // job that fails instead must still say so, or its failure would give the money back.
-      if (err instanceof RenderFailedAtProvider) throw err.failure;
+      // Exit class 1 is the one exception: the result says the request failed, and nothing was billed.
+      if (err instanceof ProviderError && err.exitClass === 1) throw err;
       await deps.store.transition(rec.id, { from: ["in_progress"], set: { provider_status: "completed" } }).catch((writeErr: unknown) => {
         log.error({ err: writeErr }, "could not record that the provider completed the render");
       });
@@ -201,7 +193,7 @@ export function createGenerateProcessor(deps: GenerateDeps) {
   /** Fetch the finished request's result, copy its audio into storage, settle its money and complete the job. */
   async function storeAndComplete(rec: JobRecord, requestId: string, log: Logger, signal?: AbortSignal): Promise<GenerateOutcome> {
     const result = await deps.provider.result(requestId, { logger: log, signal });
-    if (result.status === "failed") throw new RenderFailedAtProvider(remoteRequestError(requestId, "failed", result.error));
+    if (result.status === "failed") throw remoteRequestError(requestId, "failed", result.error);
     if (!result.audioUrl) {
       throw new ProviderError({
         message: `the provider finished request ${requestId} but its result has no audio URL`,

@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import { once } from "node:events";
 import { newId } from "@acebatch/contracts";
 import { createLedger } from "@acebatch/ledger";
-import { createJobEstimator, createSourceLengthProbe, loadPrices } from "@acebatch/pricing";
-import { closeRedis, createJobStore, createRedis } from "@acebatch/queue";
+import { createJobEstimator, createSourceLengthProbe, loadPrices, type JobEstimator } from "@acebatch/pricing";
+import { closeRedis, createJobStore, createRedis, type JobRecord } from "@acebatch/queue";
 import { deletePrefix, uniquePrefix } from "@acebatch/testing";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -30,18 +30,30 @@ afterAll(async () => {
   await closeRedis(redis);
 });
 
-function setup() {
+/** Job money on the test prefix, pricing sources through `estimate` (by default: the loopback server's answers). */
+function setup(estimate?: JobEstimator) {
   const store = createJobStore({ redis, prefix });
   const probe = createSourceLengthProbe({ allowPrivateHosts: ["127.0.0.1"] });
   const money = createJobMoney({
     ledger: createLedger({ redis, prefix }),
     // Job inputs name https sources; this loopback server speaks plain http (allowed to an allowlisted host).
-    estimate: createJobEstimator({ prices: loadPrices(), sourceJobSeconds: async () => null, probeSourceSeconds: (url) => probe(url.replace("https://", "http://")) }),
+    estimate:
+      estimate ?? createJobEstimator({ prices: loadPrices(), sourceJobSeconds: async () => null, probeSourceSeconds: (url) => probe(url.replace("https://", "http://")) }),
     store,
     recheckMs: 1_000,
     onThreshold: () => undefined,
   });
   return { store, money };
+}
+
+/** What reserving money for `record` failed with (the test fails when it did not fail as a JobFailure). */
+async function reserveFailure(money: ReturnType<typeof setup>["money"], record: JobRecord): Promise<JobFailure> {
+  const err = await money.reserve(record, 1).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(JobFailure);
+  return err as JobFailure;
 }
 
 async function failureFor(status: number): Promise<JobFailure> {
@@ -52,12 +64,7 @@ async function failureFor(status: number): Promise<JobFailure> {
     input: { audio: `https://127.0.0.1:${port}/${status}`, tags: "piano" },
     created_at: new Date().toISOString(),
   });
-  const err = await money.reserve(record, 1).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(JobFailure);
-  return err as JobFailure;
+  return reserveFailure(money, record);
 }
 
 describe("pricing a job whose remote source cannot be measured", () => {
@@ -71,27 +78,14 @@ describe("pricing a job whose remote source cannot be measured", () => {
 
 describe("pricing an outpaint whose result would pass the provider's 240 s", () => {
   it("fails it at once as rejected input, before any money is reserved", async () => {
-    const store = createJobStore({ redis, prefix });
-    const ledger = createLedger({ redis, prefix });
-    const money = createJobMoney({
-      ledger,
-      estimate: createJobEstimator({ prices: loadPrices(), sourceJobSeconds: async () => 200 }),
-      store,
-      recheckMs: 1_000,
-      onThreshold: () => undefined,
-    });
+    const { store, money } = setup(createJobEstimator({ prices: loadPrices(), sourceJobSeconds: async () => 200 }));
     const { record } = await store.create({
       id: newId("job"),
       model: "acestep-ai/ace-step/audio-outpaint",
       input: { audio: newId("job"), tags: "piano", extend_before_duration: 20, extend_after_duration: 30 },
       created_at: new Date().toISOString(),
     });
-    const err = await money.reserve(record, 1).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(JobFailure);
-    expect(err).toMatchObject({ code: "provider_rejected_input", exitClass: 65, retryable: false, message: expect.stringMatching(/250 s/) });
+    expect(await reserveFailure(money, record)).toMatchObject({ code: "provider_rejected_input", exitClass: 65, retryable: false, message: expect.stringMatching(/250 s/) });
     expect((await store.get(record.id))!.reservation_id).toBeNull();
   });
 });
